@@ -1,0 +1,8 @@
+"""What a facial motion is: formats, the ``Motion`` type, file I/O and array operations."""
+
+from tdmm_lm.motion.formats import ARKIT61, FLAME, FORMATS, MotionFormat, flame_channels, get_format
+from tdmm_lm.motion.io import load, save
+from tdmm_lm.motion.types import Motion
+
+__all__ = ["ARKIT61", "FLAME", "FORMATS", "Motion", "MotionFormat", "flame_channels",
+           "get_format", "load", "save"]
