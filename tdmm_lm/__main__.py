@@ -1,0 +1,5 @@
+import sys
+
+from tdmm_lm.cli import main
+
+sys.exit(main())
