@@ -1,0 +1,35 @@
+"""A folder of Live Link Face takes plus a captions CSV -> DatasetDict.
+
+    python data_recipes/livelinkface.py --root takes/ --captions takes/captions.csv --out datasets/mine
+
+The captions CSV has a header ``file,text[,subject]``: ``file`` is a take's path relative to
+``--root`` (or its file name), ``text`` one description or several separated by ``|``, and
+``subject`` the performer (needed for the default subject-disjoint split; else use --split clip).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from tdmm_lm.data.recipe import DatasetInfo, recipe_main
+from tdmm_lm.data.recipe_args import add_output_args
+from tdmm_lm.data.sources import livelinkface_rows
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--root", type=Path, required=True, help="folder with the CSV takes")
+    p.add_argument("--captions", type=Path, required=True, help="captions CSV (file,text[,subject])")
+    add_output_args(p)
+    return p
+
+
+def build_rows(args, log):
+    rows = livelinkface_rows(args.root, args.captions, log, fps=args.fps)
+    return rows, DatasetInfo(name="Live Link Face takes", license=args.license,
+                             source=f"Live Link Face CSV takes under {args.root}, captions from "
+                                    f"{args.captions}.")
+
+
+if __name__ == "__main__":
+    sys.exit(recipe_main(build_parser, build_rows))

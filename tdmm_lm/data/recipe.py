@@ -1,0 +1,183 @@
+"""What every dataset recipe shares: validate rows, split, save, write the card and skip log, push.
+
+A recipe turns a source (a folder of takes, a synthetic corpus) into rows of the schema and hands
+them to ``write_dataset``. Inputs it cannot use are recorded with ``SkipLog.skip`` and end up in
+``skipped.jsonl`` beside the dataset, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import datasets
+import numpy as np
+
+from tdmm_lm.data.card import CardInfo, render_card
+from tdmm_lm.data.schema import SPLITS, features, validate_row
+from tdmm_lm.data.splits import SplitSpec, assign_splits
+from tdmm_lm.errors import TdmmError
+
+SKIP_LOG = "skipped.jsonl"
+
+
+@dataclass
+class SkipLog:
+    """Counts what a recipe read and why it refused what it refused."""
+
+    read: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    strict: bool = False  # raise on the first problem instead of skipping
+
+    def skip(self, source: str | Path, reason: str) -> None:
+        if self.strict:
+            raise TdmmError(f"{source}: {reason}" if str(reason).find(str(source)) < 0 else reason)
+        self.skipped.append({"source": str(source), "reason": str(reason)})
+
+    def summary(self) -> str:
+        return f"read {self.read} inputs, skipped {len(self.skipped)}"
+
+
+@dataclass
+class DatasetInfo:
+    """The card fields a recipe knows about its source."""
+
+    name: str
+    source: str
+    license: str
+    command: str = ""
+
+
+def write_dataset(rows: Iterable[dict[str, Any]], out: str | Path, *, split: SplitSpec,
+                  info: DatasetInfo, log: SkipLog, overwrite: bool = False,
+                  push_to_hub: str | None = None, private: bool = False) -> datasets.DatasetDict:
+    """Validate, split and save ``rows`` to ``out`` with ``README.md`` and ``skipped.jsonl``.
+
+    Rows that break the schema are skipped and logged. Returns the saved ``DatasetDict``.
+    """
+    out = Path(out)
+    _prepare_out(out, overwrite)
+    kept: list[dict[str, Any]] = []
+    for row in rows:
+        try:
+            validate_row(row)
+        except TdmmError as e:
+            log.skip(row.get("source", row.get("id", "?")), str(e))
+            continue
+        kept.append(row)
+    if not kept:
+        raise TdmmError(f"no usable samples ({log.summary()}); see the reasons above")
+    formats = {(r["format"], np.asarray(r["motion"]).shape[1]) for r in kept}
+    if len(formats) != 1:
+        raise TdmmError(f"samples mix formats/channel counts {sorted(formats)}; one dataset holds one")
+    (fmt, num_channels), = formats
+    ids = [r["id"] for r in kept]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise TdmmError(f"sample id {dup!r} appears more than once")
+    assignment = assign_splits(ids, [r["subject"] for r in kept], split)
+    feats = features(num_channels)
+    dd = datasets.DatasetDict({
+        name: _to_dataset([r for r in kept if assignment[r["id"]] == name], feats)
+        for name in SPLITS})
+    dd.save_to_disk(str(out))
+    channels = tuple(kept[0].get("channels") or ())
+    card = CardInfo(name=info.name, source=info.source, license=info.license,
+                    split_method=split.describe(), read=log.read, skipped=len(log.skipped),
+                    channels=channels or _channels_for(fmt, num_channels), format=fmt,
+                    command=info.command)
+    (out / "README.md").write_text(render_card(dd, card), encoding="utf-8")
+    with open(out / SKIP_LOG, "w", encoding="utf-8") as f:
+        for entry in log.skipped:
+            f.write(json.dumps(entry) + "\n")
+    if push_to_hub:
+        push_dataset(dd, out, push_to_hub, private=private)
+    return dd
+
+
+def push_dataset(dd: datasets.DatasetDict, out: Path, repo_id: str, *, private: bool) -> None:
+    """Upload with ``datasets``' own ``push_to_hub`` and replace its card with ours."""
+    try:
+        dd.push_to_hub(repo_id, private=private)
+        from huggingface_hub import DatasetCard
+        hub_card = DatasetCard.load(repo_id, repo_type="dataset")
+        ours = DatasetCard((out / "README.md").read_text(encoding="utf-8"))
+        # keep the Hub's dataset_info/configs (it needs them to rebuild Array2D features)
+        merged = dict(hub_card.data.to_dict(), **ours.data.to_dict())
+        DatasetCard(f"---\n{_yaml(merged)}---\n{ours.text}").push_to_hub(repo_id, repo_type="dataset")
+    except Exception as e:  # network, auth and offline errors come in many types
+        raise TdmmError(f"could not push to the Hub repo {repo_id!r} ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''}); the dataset is saved at "
+                        f"{out}") from None
+
+
+def _yaml(data: dict) -> str:
+    import yaml
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def _to_dataset(rows: list[dict[str, Any]], feats: datasets.Features) -> datasets.Dataset:
+    columns = {name: [r[name] for r in rows] for name in feats}
+    columns["motion"] = [np.asarray(m, dtype=np.float32) for m in columns["motion"]]
+    return datasets.Dataset.from_dict(columns, features=feats)
+
+
+def _channels_for(fmt: str, num_channels: int) -> tuple[str, ...]:
+    from tdmm_lm.motion.formats import ARKIT61_CHANNELS, flame_channels
+    if fmt == "arkit61":
+        return ARKIT61_CHANNELS
+    for eyes in (False, True):
+        for eyelids in (False, True):
+            for n in (50, 100):
+                names = flame_channels(n, eyes=eyes, eyelids=eyelids)
+                if len(names) == num_channels:
+                    return names
+    raise TdmmError(f"no flame layout has {num_channels} channels")
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise TdmmError(f"{out} exists and is not empty; pass --overwrite or choose another --out")
+        if not (out / "dataset_dict.json").exists():
+            raise TdmmError(f"{out} is not a dataset folder; refusing to overwrite it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def report(log: SkipLog, out: Path, dd: datasets.DatasetDict) -> None:
+    """Print what a recipe did: counts per split, read/skipped, where the reasons are."""
+    counts = ", ".join(f"{k} {len(v)}" for k, v in dd.items())
+    print(f"wrote {out} ({counts}); {log.summary()}")
+    if log.skipped:
+        print(f"warning: {len(log.skipped)} inputs skipped; reasons in {out / SKIP_LOG}",
+              file=sys.stderr)
+
+
+def run_recipe(args, rows: Iterable[dict[str, Any]], info: DatasetInfo, log: SkipLog
+               ) -> datasets.DatasetDict:
+    """Write ``rows`` as the flags in ``args`` say and print the summary."""
+    split = SplitSpec(args.split, args.val_ratio, args.test_ratio, args.split_seed)
+    dd = write_dataset(rows, args.out, split=split, info=info, log=log, overwrite=args.overwrite,
+                       push_to_hub=args.push_to_hub, private=args.private)
+    report(log, Path(args.out), dd)
+    return dd
+
+
+def recipe_main(build_parser, build_rows) -> int:
+    """Entry point shared by the scripts in ``data_recipes/``: user errors exit 2 with one line."""
+    parser = build_parser()
+    args = parser.parse_args()
+    try:
+        log = SkipLog(strict=args.strict)
+        rows, info = build_rows(args, log)
+        info.command = " ".join(["python"] + sys.argv)
+        run_recipe(args, rows, info, log)
+    except TdmmError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

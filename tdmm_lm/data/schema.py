@@ -1,0 +1,86 @@
+"""The dataset schema every recipe writes and every stage reads (Hugging Face ``datasets``).
+
+| column | type | meaning |
+| --- | --- | --- |
+| id | string | unique sample id |
+| subject | string | performer/identity id, for subject-disjoint splits |
+| text | string | the primary description |
+| texts | list of string | all descriptions/paraphrases (includes ``text``) |
+| motion | Array2D(None, D) float32 | frames x channels in the dataset's format |
+| fps | float32 | frames per second of ``motion`` |
+| format | string | ``arkit61`` or ``flame`` |
+| attributes | string (JSON) | ground truth where known (FaceScript), ``{}`` otherwise |
+| source | string | provenance (file path or generator seed) |
+| codes | list of int32 | added later by the motion tokenizer |
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+import datasets
+import numpy as np
+
+from tdmm_lm.errors import TdmmError
+from tdmm_lm.motion.formats import get_format
+
+COLUMNS = ("id", "subject", "text", "texts", "motion", "fps", "format", "attributes", "source")
+SPLITS = ("train", "validation", "test")
+
+
+def features(num_channels: int, *, with_codes: bool = False) -> datasets.Features:
+    """``datasets.Features`` of the schema for motions with ``num_channels`` channels."""
+    spec = {
+        "id": datasets.Value("string"),
+        "subject": datasets.Value("string"),
+        "text": datasets.Value("string"),
+        "texts": datasets.List(datasets.Value("string")),
+        "motion": datasets.Array2D(shape=(None, num_channels), dtype="float32"),
+        "fps": datasets.Value("float32"),
+        "format": datasets.Value("string"),
+        "attributes": datasets.Value("string"),
+        "source": datasets.Value("string"),
+    }
+    if with_codes:
+        spec["codes"] = datasets.List(datasets.Value("int32"))
+    return datasets.Features(spec)
+
+
+def validate_row(row: Mapping[str, Any]) -> None:
+    """Raise ``TdmmError`` naming the sample and field when a row breaks the schema."""
+    where = f"sample {row.get('id', '?')!r}"
+    missing = [c for c in COLUMNS if c not in row]
+    if missing:
+        raise TdmmError(f"{where}: missing fields {missing}")
+    if not row["text"] or row["text"] not in row["texts"]:
+        raise TdmmError(f"{where}: 'text' must be non-empty and one of 'texts'")
+    motion = np.asarray(row["motion"])
+    fmt = get_format(row["format"])
+    if motion.ndim != 2 or motion.shape[0] == 0:
+        raise TdmmError(f"{where}: 'motion' must be [frames > 0, channels], got {motion.shape}")
+    if fmt.name == "arkit61" and motion.shape[1] != len(fmt.channels):
+        raise TdmmError(f"{where}: arkit61 motion needs 61 channels, got {motion.shape[1]}")
+    if not np.isfinite(motion).all():
+        raise TdmmError(f"{where}: 'motion' has non-finite values")
+    if not float(row["fps"]) > 0:
+        raise TdmmError(f"{where}: 'fps' must be positive")
+    try:
+        json.loads(row["attributes"])
+    except (TypeError, ValueError):
+        raise TdmmError(f"{where}: 'attributes' must be a JSON string") from None
+
+
+def load_dataset_dict(path: str) -> datasets.DatasetDict:
+    """``load_from_disk`` with a one-line error for folders that are not a saved DatasetDict."""
+    try:
+        ds = datasets.load_from_disk(path)
+    except (FileNotFoundError, ValueError) as e:
+        raise TdmmError(f"{path}: not a dataset saved with save_to_disk ({e})") from None
+    if not isinstance(ds, datasets.DatasetDict):
+        raise TdmmError(f"{path}: holds a single Dataset, expected a DatasetDict with splits")
+    for split, part in ds.items():
+        missing = [c for c in COLUMNS if c not in part.column_names]
+        if missing:
+            raise TdmmError(f"{path}: split {split!r} lacks columns {missing}")
+    return ds

@@ -1,0 +1,204 @@
+"""Array operations on motion: resampling, crop/pad with masks, normalisation, mirroring."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
+
+from tdmm_lm.errors import TdmmError
+from tdmm_lm.motion.formats import get_format
+from tdmm_lm.motion.types import Motion
+
+STD_FLOOR = 1e-3  # channels that barely move (tongueOut) must not blow up after normalising
+
+
+# ---- resampling -------------------------------------------------------------------------------
+
+def resample(motion: Motion, fps: float) -> Motion:
+    """The motion at another frame rate, by interpolation (any ratio, up or down).
+
+    Frames land at ``t = i / fps`` and never past the last input frame, so 328 frames at 60 fps
+    become 110 at 20 fps (like ``[::3]``). Scalar channels interpolate linearly; FLAME axis-angle
+    rotations (jaw, head, eyes) interpolate on the rotation group (slerp), which linear
+    interpolation of axis-angle vectors gets wrong for large angles.
+    """
+    if not (np.isfinite(fps) and fps > 0):
+        raise TdmmError(f"target fps must be positive, got {fps}")
+    if fps == motion.fps:
+        return motion.replace()
+    t_in = np.arange(motion.num_frames) / motion.fps
+    n_out = int(np.floor((motion.num_frames - 1) * fps / motion.fps + 1e-9)) + 1
+    t_out = np.arange(n_out) / fps
+    out = np.empty((n_out, motion.data.shape[1]), dtype=np.float32)
+    rotations = _rotation_triplets(motion)
+    rotation_cols = {c for triplet in rotations for c in triplet}
+    for col in range(motion.data.shape[1]):
+        if col not in rotation_cols:
+            out[:, col] = np.interp(t_out, t_in, motion.data[:, col])
+    for triplet in rotations:
+        vectors = motion.data[:, list(triplet)].astype(np.float64)
+        if motion.num_frames == 1:
+            out[:, list(triplet)] = vectors
+            continue
+        slerp = Slerp(t_in, Rotation.from_rotvec(vectors))
+        out[:, list(triplet)] = slerp(t_out).as_rotvec()
+    meta = {k: v for k, v in motion.meta.items() if k != "timecodes"}  # old stamps no longer fit
+    return motion.replace(data=out, fps=float(fps), meta=meta)
+
+
+def _rotation_triplets(motion: Motion) -> list[tuple[int, int, int]]:
+    """Column triplets holding FLAME axis-angle vectors (none for arkit61's Euler angles)."""
+    if motion.format.name != "flame":
+        return []
+    triplets = []
+    for prefix, count in (("jaw", 1), ("head", 1), ("eye", 2)):
+        for k in range(count):
+            names = [f"{prefix}_{3 * k + i}" for i in range(3)]
+            if all(n in motion.channels for n in names):
+                triplets.append(tuple(motion.channels.index(n) for n in names))
+    return triplets
+
+
+# ---- crop and pad -----------------------------------------------------------------------------
+
+def crop(motion: Motion, start: int, length: int) -> Motion:
+    """Frames ``start .. start+length`` (clipped to the motion)."""
+    if start < 0 or length <= 0:
+        raise TdmmError(f"crop needs start >= 0 and length > 0, got {start}, {length}")
+    meta = dict(motion.meta)
+    if "timecodes" in meta:
+        meta["timecodes"] = meta["timecodes"][start:start + length]
+    return motion.replace(data=motion.data[start:start + length], meta=meta)
+
+
+def random_crop(data: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    """A random window of ``length`` frames from ``data[T, D]`` (all of it when shorter)."""
+    if len(data) <= length:
+        return data
+    start = int(rng.integers(0, len(data) - length + 1))
+    return data[start:start + length]
+
+
+def pad_to(data: np.ndarray, length: int, *, mode: str = "zeros") -> tuple[np.ndarray, np.ndarray]:
+    """``data[T, D]`` cropped or padded at the end to ``[length, D]``, with a mask ``[length]``.
+
+    The mask is True on real frames. ``mode="edge"`` repeats the last frame instead of zeros
+    (a resting face is closer to the last frame than to all-zero parameters).
+    """
+    if mode not in ("zeros", "edge"):
+        raise TdmmError(f"pad mode must be 'zeros' or 'edge', got {mode!r}")
+    n = min(len(data), length)
+    out = np.zeros((length, data.shape[1]), dtype=data.dtype)
+    out[:n] = data[:n]
+    if mode == "edge" and 0 < n < length:
+        out[n:] = data[n - 1]
+    mask = np.zeros(length, dtype=bool)
+    mask[:n] = True
+    return out, mask
+
+
+def pad_batch(arrays: list[np.ndarray], length: int | None = None, *, mode: str = "zeros"
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Stack ragged ``[T_i, D]`` arrays into ``[B, L, D]`` and masks ``[B, L]`` (L = longest)."""
+    if not arrays:
+        raise TdmmError("pad_batch needs at least one array")
+    length = length or max(len(a) for a in arrays)
+    padded = [pad_to(a, length, mode=mode) for a in arrays]
+    return np.stack([p[0] for p in padded]), np.stack([p[1] for p in padded])
+
+
+# ---- normalisation ----------------------------------------------------------------------------
+
+@dataclass
+class Normalizer:
+    """Per-channel z-scoring with a floor on the standard deviation.
+
+    Fit it on the training split only: statistics that include test data leak it into every model
+    (the Express4D reference code z-scores train and test together).
+    """
+
+    mean: np.ndarray  # [D]
+    std: np.ndarray   # [D], already floored
+    channels: tuple[str, ...]
+    format: str
+
+    @classmethod
+    def fit(cls, arrays: Iterable[np.ndarray], channels: tuple[str, ...], format: str,
+            std_floor: float = STD_FLOOR) -> Normalizer:
+        """Statistics over all frames of ``arrays`` (each ``[T_i, D]``), in float64."""
+        count, total, total_sq = 0, 0.0, 0.0
+        for a in arrays:
+            a = np.asarray(a, dtype=np.float64)
+            count += len(a)
+            total = total + a.sum(axis=0)
+            total_sq = total_sq + (a * a).sum(axis=0)
+        if count == 0:
+            raise TdmmError("cannot fit a normaliser on zero frames")
+        mean = total / count
+        var = np.maximum(total_sq / count - mean * mean, 0.0)
+        std = np.maximum(np.sqrt(var), std_floor)
+        return cls(mean.astype(np.float32), std.astype(np.float32), tuple(channels), format)
+
+    def normalize(self, data):
+        """``(data - mean) / std`` for numpy arrays or torch tensors ``[..., D]``."""
+        mean, std = self._stats_like(data)
+        return (data - mean) / std
+
+    def denormalize(self, data):
+        mean, std = self._stats_like(data)
+        return data * std + mean
+
+    def check(self, motion: Motion) -> None:
+        """Refuse a motion whose format or channels differ from the fitted ones."""
+        if motion.format.name != self.format or motion.channels != self.channels:
+            raise TdmmError(f"normaliser was fitted on {self.format} with {len(self.channels)} "
+                            f"channels; got {motion.format.name} with {len(motion.channels)}")
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps({
+            "format": self.format, "channels": list(self.channels),
+            "mean": self.mean.tolist(), "std": self.std.tolist()}, indent=1))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Normalizer:
+        try:
+            raw = json.loads(Path(path).read_text())
+            return cls(np.asarray(raw["mean"], np.float32), np.asarray(raw["std"], np.float32),
+                       tuple(raw["channels"]), raw["format"])
+        except (OSError, ValueError, KeyError) as e:
+            raise TdmmError(f"{path}: not a normaliser JSON ({e})") from None
+
+    def _stats_like(self, data):
+        if isinstance(data, np.ndarray):
+            return self.mean, self.std
+        import torch  # only when given tensors
+        return (torch.as_tensor(self.mean, device=data.device, dtype=data.dtype),
+                torch.as_tensor(self.std, device=data.device, dtype=data.dtype))
+
+
+# ---- mirroring --------------------------------------------------------------------------------
+
+def mirror(motion: Motion) -> Motion:
+    """The same performance with left and right swapped; ``mirror(mirror(m))`` equals ``m``.
+
+    Paired channels swap (eyeBlinkLeft <-> eyeBlinkRight, leftEyeYaw <-> rightEyeYaw, eye_0..2 <->
+    eye_3..5) and yaw/roll components change sign. FLAME expression coefficients are a PCA basis
+    with no left/right pairing, so a FLAME motion with any non-zero expression cannot be mirrored
+    without the model's basis and is refused.
+    """
+    fmt = get_format(motion.format)
+    if fmt.name == "flame":
+        expr = [i for i, c in enumerate(motion.channels) if re.fullmatch(r"expr_\d+", c)]
+        if np.any(motion.data[:, expr] != 0):
+            raise TdmmError("cannot mirror FLAME expression coefficients without the model's "
+                            "mirrored basis; mirror the ARKit source or the vertices instead")
+    index = {c: i for i, c in enumerate(motion.channels)}
+    source = [index[fmt.mirror_partner(c)] for c in motion.channels]
+    signs = np.array([fmt.mirror_sign(c) for c in motion.channels], dtype=np.float32)
+    return motion.replace(data=motion.data[:, source] * signs)

@@ -1,0 +1,85 @@
+"""Where a measured number came from: machine, versions, commit, command, date.
+
+Every script that writes under ``eval/results/`` records this next to its numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("tdmm-lm", "numpy", "scipy", "torch", "transformers", "peft", "accelerate", "datasets",
+            "deepspeed", "smplx")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_commit(cwd: str | Path | None = None) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True,
+                             text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def environment(packages: tuple[str, ...] = PACKAGES) -> dict[str, Any]:
+    """Machine, thread count, Python and package versions, commit, command and UTC time."""
+    versions = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    try:
+        import torch
+        threads = torch.get_num_threads()
+    except ImportError:
+        threads = None
+    return {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "commit": git_commit(Path(__file__).resolve().parent),
+        "command": " ".join([Path(sys.executable).name] + sys.argv),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": threads,
+                    "platform": platform.platform()},
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def environment_markdown(env: dict[str, Any]) -> str:
+    """The environment as a short Markdown block for result tables."""
+    versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+    m = env["machine"]
+    return (f"- machine: {m['cpu']}, {m['cores']} cores ({m['platform']})\n"
+            f"- versions: Python {env['python']}, {versions}\n"
+            f"- commit: `{env['commit']}`, {env['date_utc']} UTC\n"
+            f"- command: `{env['command']}`\n")
+
+
+def write_result(stem: str | Path, results: dict[str, Any], markdown: str) -> tuple[Path, Path]:
+    """Write ``stem.json`` (results + environment) and ``stem.md`` (table + environment)."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    env = environment()
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps({"results": results, "environment": env}, indent=2) + "\n")
+    md_path.write_text(markdown.rstrip() + "\n\n## Environment\n" + environment_markdown(env))
+    return json_path, md_path
