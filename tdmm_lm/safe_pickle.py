@@ -26,6 +26,7 @@ _NUMPY_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("_codecs", "encode"),  # protocol-2 pickles written by Python 3 store bytes through it
 }
 _BUILTIN_TYPES = {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray",
                   "int", "float", "complex", "bool", "object", "slice", "range"}

@@ -1,0 +1,136 @@
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.transform import Rotation
+
+from tdmm_lm.errors import TdmmError
+from tdmm_lm.motion import ARKIT61, FLAME, Motion, flame_channels
+from tdmm_lm.motion.ops import Normalizer, crop, mirror, pad_batch, pad_to, random_crop, resample
+
+
+def arkit(frames=120, fps=60.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return Motion(rng.uniform(-1, 1, (frames, 61)), fps, ARKIT61, ARKIT61.channels)
+
+
+def flame(frames=50, fps=25.0, seed=0, eyes=True, eyelids=True):
+    channels = flame_channels(50, eyes=eyes, eyelids=eyelids)
+    rng = np.random.default_rng(seed)
+    return Motion(rng.normal(size=(frames, len(channels))) * 0.3, fps, FLAME, channels)
+
+
+def test_resample_integer_ratio_equals_slicing():
+    m = arkit(328)
+    r = resample(m, 20.0)
+    assert r.num_frames == 110 and r.fps == 20.0
+    np.testing.assert_allclose(r.data, m.data[::3], atol=1e-6)
+
+
+def test_resample_any_ratio_is_linear_interpolation():
+    m = arkit(121)
+    r = resample(m, 25.0)
+    assert r.num_frames == 51  # 2 s of input -> frames at 0, 0.04, ..., 2.0
+    t = 7 * 0.04 * 60  # output frame 7 sits at input frame 16.8
+    expected = m.data[16] + 0.8 * (m.data[17] - m.data[16])
+    np.testing.assert_allclose(r.data[7], expected, atol=1e-5)
+
+
+def test_upsample_then_downsample_is_identity_on_kept_frames():
+    m = arkit(40, fps=30.0)
+    np.testing.assert_allclose(resample(resample(m, 60.0), 30.0).data, m.data, atol=1e-6)
+
+
+def test_flame_rotations_interpolate_on_the_sphere():
+    m = flame(2, fps=1.0, eyes=False, eyelids=False)
+    data = m.data.copy()
+    a, b = np.array([0.0, 2.8, 0.0]), np.array([0.0, -2.8, 0.0])  # the short way passes through pi
+    data[0, 53:56], data[1, 53:56] = a, b
+    m = m.replace(data=data)
+    mid = resample(m, 2.0).data[1, 53:56]
+    # linear interpolation would give the zero vector (identity); slerp gives a half-turn about y
+    assert np.linalg.norm(mid) == pytest.approx(np.pi, abs=1e-4)
+    half_turn = Rotation.from_rotvec([0.0, np.pi, 0.0])
+    assert (Rotation.from_rotvec(mid) * half_turn.inv()).magnitude() < 1e-4
+
+
+def test_pad_and_mask():
+    data = np.arange(12, dtype=np.float32).reshape(4, 3)
+    padded, mask = pad_to(data, 6)
+    assert padded.shape == (6, 3) and mask.tolist() == [True] * 4 + [False] * 2
+    assert (padded[4:] == 0).all()
+    edge, _ = pad_to(data, 6, mode="edge")
+    np.testing.assert_array_equal(edge[5], data[3])
+    cut, mask = pad_to(data, 2)
+    np.testing.assert_array_equal(cut, data[:2]) and mask.all()
+    batch, masks = pad_batch([data, data[:1]])
+    assert batch.shape == (2, 4, 3) and masks.sum(1).tolist() == [4, 1]
+
+
+def test_crop_and_random_crop():
+    m = arkit(50)
+    c = crop(m, 10, 5)
+    np.testing.assert_array_equal(c.data, m.data[10:15])
+    rng = np.random.default_rng(0)
+    window = random_crop(m.data, 8, rng)
+    starts = [i for i in range(43) if np.array_equal(m.data[i:i + 8], window)]
+    assert len(starts) == 1
+    with pytest.raises(TdmmError):
+        crop(m, -1, 3)
+
+
+def test_normalizer_fit_floor_roundtrip(tmp_path):
+    m = arkit(200)
+    data = m.data.copy()
+    data[:, 51] = 0.25  # tongueOut never moves
+    norm = Normalizer.fit([data[:100], data[100:]], ARKIT61.channels, "arkit61")
+    np.testing.assert_allclose(norm.mean, data.mean(0), atol=1e-5)
+    np.testing.assert_allclose(norm.std[:51], data[:, :51].std(0), rtol=1e-4)
+    assert norm.std[51] == pytest.approx(1e-3)  # floored, not zero
+    z = norm.normalize(data)
+    np.testing.assert_allclose(z[:, :51].mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(norm.denormalize(z), data, atol=1e-5)
+    norm.save(tmp_path / "n.json")
+    again = Normalizer.load(tmp_path / "n.json")
+    np.testing.assert_array_equal(again.mean, norm.mean)
+    t = torch.from_numpy(data)
+    np.testing.assert_allclose(again.normalize(t).numpy(), z, atol=1e-5)
+
+
+def test_normalizer_refuses_other_channels():
+    norm = Normalizer.fit([arkit().data], ARKIT61.channels, "arkit61")
+    with pytest.raises(TdmmError):
+        norm.check(flame())
+
+
+def test_mirror_swaps_and_negates():
+    m = arkit()
+    mm = mirror(m)
+    np.testing.assert_array_equal(mm.channel("eyeBlinkLeft"), m.channel("eyeBlinkRight"))
+    np.testing.assert_array_equal(mm.channel("jawLeft"), m.channel("jawRight"))
+    np.testing.assert_array_equal(mm.channel("eyeLookInLeft"), m.channel("eyeLookInRight"))
+    np.testing.assert_array_equal(mm.channel("jawOpen"), m.channel("jawOpen"))
+    np.testing.assert_array_equal(mm.channel("headYaw"), -m.channel("headYaw"))
+    np.testing.assert_array_equal(mm.channel("headRoll"), -m.channel("headRoll"))
+    np.testing.assert_array_equal(mm.channel("headPitch"), m.channel("headPitch"))
+    np.testing.assert_array_equal(mm.channel("leftEyeYaw"), -m.channel("rightEyeYaw"))
+    np.testing.assert_array_equal(mm.channel("rightEyePitch"), m.channel("leftEyePitch"))
+    np.testing.assert_array_equal(mirror(mm).data, m.data)
+
+
+def test_mirror_flame_rotations_and_refusal():
+    m = flame()
+    with pytest.raises(TdmmError, match="expression"):
+        mirror(m)
+    data = m.data.copy()
+    data[:, :50] = 0
+    m = m.replace(data=data)
+    mm = mirror(m)
+    np.testing.assert_array_equal(mm.channel("head_0"), m.channel("head_0"))
+    np.testing.assert_array_equal(mm.channel("head_1"), -m.channel("head_1"))
+    np.testing.assert_array_equal(mm.channel("eye_4"), -m.channel("eye_1"))
+    np.testing.assert_array_equal(mm.channel("eyelid_0"), m.channel("eyelid_1"))
+    np.testing.assert_array_equal(mirror(mm).data, m.data)
+    # geometric check: mirroring a rotation R about the x=0 plane is S R S with S = diag(-1,1,1)
+    s = np.diag([-1.0, 1.0, 1.0])
+    r = Rotation.from_rotvec(m.data[0, 53:56]).as_matrix()
+    np.testing.assert_allclose(Rotation.from_rotvec(mm.data[0, 53:56]).as_matrix(), s @ r @ s, atol=1e-6)
