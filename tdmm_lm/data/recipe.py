@@ -69,12 +69,10 @@ def write_dataset(rows: Iterable[dict[str, Any]], out: str | Path, *, split: Spl
             log.skip(row.get("source", row.get("id", "?")), str(e))
             continue
         kept.append(row)
+    kept = _one_layout(kept, log)
     if not kept:
         raise TdmmError(f"no usable samples ({log.summary()}); see the reasons above")
-    formats = {(r["format"], np.asarray(r["motion"]).shape[1]) for r in kept}
-    if len(formats) != 1:
-        raise TdmmError(f"samples mix formats/channel counts {sorted(formats)}; one dataset holds one")
-    (fmt, num_channels), = formats
+    fmt, num_channels = _layout(kept[0])
     ids = [r["id"] for r in kept]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
@@ -97,6 +95,26 @@ def write_dataset(rows: Iterable[dict[str, Any]], out: str | Path, *, split: Spl
     if push_to_hub:
         push_dataset(dd, out, push_to_hub, private=private)
     return dd
+
+
+def _layout(row: dict[str, Any]) -> tuple[str, int]:
+    return row["format"], np.asarray(row["motion"]).shape[1]
+
+
+def _one_layout(rows: list[dict[str, Any]], log: SkipLog) -> list[dict[str, Any]]:
+    """Keep the most common (format, channel count); log the rest (one dataset, one layout).
+
+    Mixed layouts happen with FLAME fits from different trackers (SMIRK adds eyelids).
+    """
+    if not rows:
+        return rows
+    layouts = [_layout(r) for r in rows]
+    main = max(dict.fromkeys(layouts), key=layouts.count)  # ties: the first seen
+    for row, layout in zip(rows, layouts):
+        if layout != main:
+            log.skip(row["source"], f"{layout[0]} motion with {layout[1]} channels; this dataset "
+                     f"holds {main[0]} with {main[1]} (the most common layout)")
+    return [r for r, layout in zip(rows, layouts) if layout == main]
 
 
 def push_dataset(dd: datasets.DatasetDict, out: Path, repo_id: str, *, private: bool) -> None:
