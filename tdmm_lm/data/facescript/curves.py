@@ -47,7 +47,7 @@ def segment_curves(seg: Segment, t: np.ndarray, gain: np.ndarray) -> np.ndarray:
     pose = prim.pose_vector(spec.side) * (1.0 if prim.saturates else gain) * amp
     if prim.kind == "pulse":
         env = sum(envelope(t, seg.start + r * seg.period, seg.attack, seg.hold, seg.release)
-                  for r in range(spec.repetitions))
+                  for r in range(seg.pulses))
     else:
         env = envelope(t, seg.start, seg.attack, seg.hold, seg.release)
     if prim.kind == "cycle":  # signed: one full sine period per repetition, faded in and out

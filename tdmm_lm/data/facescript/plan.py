@@ -96,8 +96,13 @@ class Segment:
     period: float
 
     @property
+    def pulses(self) -> int:
+        """How many envelopes are played: one per repetition for pulses, else one."""
+        return self.spec.repetitions if PRIMITIVES[self.spec.action].kind == "pulse" else 1
+
+    @property
     def end(self) -> float:
-        return self.start + (self.spec.repetitions - 1) * self.period + self.active
+        return self.start + (self.pulses - 1) * self.period + self.active
 
     @property
     def active(self) -> float:
