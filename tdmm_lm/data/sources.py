@@ -60,10 +60,8 @@ def express4d_rows(root: Path, log: SkipLog, *, fps: float | None = None,
         if n < 1 or n > len(lines) or not lines[n - 1].strip():
             log.skip(path, f"no caption on line {n} of {captions} ({len(lines)} lines)")
             continue
-        try:
-            motion = motion_io.load(path, "arkit61")
-        except TdmmError as e:
-            log.skip(path, str(e))
+        motion = _load_or_skip(path, "arkit61", log)
+        if motion is None:
             continue
         yield motion_row(motion, id=f"express4d_{n:04d}", subject="unknown",
                          texts=[lines[n - 1]], source=str(path), fps=fps)
@@ -88,10 +86,8 @@ def livelinkface_rows(root: Path, captions: Path, log: SkipLog, *, fps: float | 
             log.skip(f"{captions}:{line}", f"no take named {entry['file']!r} under {root}")
             continue
         used.add(path)
-        try:
-            motion = motion_io.load(path, "arkit61")
-        except TdmmError as e:
-            log.skip(path, str(e))
+        motion = _load_or_skip(path, "arkit61", log)
+        if motion is None:
             continue
         yield motion_row(motion, id=f"llf_{Path(entry['file']).stem}",
                          subject=entry.get("subject") or "unknown",
@@ -123,10 +119,8 @@ def open3dfacevid_rows(captions: Path, fits: Path, log: SkipLog, *, fps: float |
         if path is None:
             log.skip(f"{captions}#{clip_id}", f"no SMIRK .pkl or SPECTRE .npz named {clip_id} under {fits}")
             continue
-        try:
-            motion = motion_io.load(path, "flame")
-        except TdmmError as e:
-            log.skip(path, str(e))
+        motion = _load_or_skip(path, "flame", log)
+        if motion is None:
             continue
         subject = str(record.get("subject") or record.get("identity") or "unknown") \
             if isinstance(record, dict) else "unknown"
@@ -134,6 +128,15 @@ def open3dfacevid_rows(captions: Path, fits: Path, log: SkipLog, *, fps: float |
                       if isinstance(record, dict) and k in record}
         yield motion_row(motion, id=f"o3d_{clip_id}", subject=subject, texts=texts,
                          source=str(path), fps=fps, attributes=attributes)
+
+
+def _load_or_skip(path: Path, fmt: str, log: SkipLog) -> Motion | None:
+    """The motion at ``path``, or None after logging why it cannot be read."""
+    try:
+        return motion_io.load(path, fmt)
+    except TdmmError as e:
+        log.skip(path, str(e))
+        return None
 
 
 def _find_one(root: Path, name: str) -> Path:

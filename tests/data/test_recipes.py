@@ -29,6 +29,15 @@ def skipped(out):
     return [json.loads(line) for line in (Path(out) / "skipped.jsonl").read_text().splitlines()]
 
 
+def small_express4d(root, takes=4):
+    """An Express4D-like folder with ``takes`` valid takes and their captions."""
+    root.mkdir()
+    for n in range(1, takes + 1):
+        (root / f"MySlate_{n}_iPhone_cal.csv").write_text(take_csv(random_values(20, seed=n)))
+    (root / "texts_plain.txt").write_text("".join(f"caption {n}\n" for n in range(1, takes + 1)))
+    return root
+
+
 def test_express4d(tmp_path, monkeypatch, capsys):
     root = tmp_path / "Express4D"
     (root / "data").mkdir(parents=True)
@@ -152,11 +161,7 @@ def test_open3dfacevid_single_layout(tmp_path, monkeypatch, capsys):
 
 def test_push_to_hub_offline_fails_cleanly_and_keeps_the_dataset(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    root = tmp_path / "e"
-    root.mkdir()
-    for n in range(1, 5):
-        (root / f"MySlate_{n}_iPhone_cal.csv").write_text(take_csv(random_values(20, seed=n)))
-    (root / "texts_plain.txt").write_text("a\nb\nc\nd\n")
+    root = small_express4d(tmp_path / "e")
     out = tmp_path / "ds"
     rc, err = run_recipe("express4d", "--root", root, "--out", out, "--push-to-hub", "me/express4d",
                          monkeypatch=monkeypatch, capsys=capsys)
@@ -166,11 +171,7 @@ def test_push_to_hub_offline_fails_cleanly_and_keeps_the_dataset(tmp_path, monke
 
 
 def test_existing_output_needs_overwrite(tmp_path, monkeypatch, capsys):
-    root = tmp_path / "e"
-    root.mkdir()
-    for n in range(1, 5):
-        (root / f"MySlate_{n}_iPhone_cal.csv").write_text(take_csv(random_values(20, seed=n)))
-    (root / "texts_plain.txt").write_text("a\nb\nc\nd\n")
+    root = small_express4d(tmp_path / "e")
     out = tmp_path / "ds"
     assert run_recipe("express4d", "--root", root, "--out", out, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
     rc, err = run_recipe("express4d", "--root", root, "--out", out, monkeypatch=monkeypatch, capsys=capsys)
