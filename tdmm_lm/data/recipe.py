@@ -71,7 +71,10 @@ def write_dataset(rows: Iterable[dict[str, Any]], out: str | Path, *, split: Spl
         kept.append(row)
     kept = _one_layout(kept, log)
     if not kept:
-        raise TdmmError(f"no usable samples ({log.summary()}); see the reasons above")
+        if log.read == 0:
+            raise TdmmError("the source produced no inputs at all (check the paths and counts)")
+        raise TdmmError(f"no usable samples ({log.summary()}); reasons: "
+                        + "; ".join(s["reason"] for s in log.skipped[:3]))
     fmt, num_channels = _layout(kept[0])
     ids = [r["id"] for r in kept]
     if len(set(ids)) != len(ids):
