@@ -18,23 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tdmm_lm.motion.formats import ARKIT_BLENDSHAPES_APPLE_ORDER
+
 FACE_VERTICES = 9409      # ICT-FaceKit's "full face area" is vertices 0..9408
-# Apple's documentation order (the CSV order with jaw and mouth Left/Right swapped back)
-APPLE_ORDER = (
-    "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft",
-    "eyeSquintLeft", "eyeWideLeft", "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight",
-    "eyeLookOutRight", "eyeLookUpRight", "eyeSquintRight", "eyeWideRight",
-    "jawForward", "jawLeft", "jawRight", "jawOpen",
-    "mouthClose", "mouthFunnel", "mouthPucker", "mouthLeft", "mouthRight",
-    "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
-    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
-    "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight",
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight",
-    "tongueOut",
-)
 
 
 def read_obj(path: Path) -> tuple[np.ndarray, list[list[int]]]:
@@ -81,9 +67,9 @@ def build_rig(facekit: Path, n_identity: int = 20) -> dict[str, np.ndarray]:
         return read_obj(path)[0][:FACE_VERTICES] - neutral
 
     deltas = np.stack([sum((offset(s) for s in ict_files(n)), np.zeros_like(neutral))
-                       for n in APPLE_ORDER])
+                       for n in ARKIT_BLENDSHAPES_APPLE_ORDER])
     arrays = {"neutral": neutral.astype(np.float32), "deltas": deltas.astype(np.float16),
-              "blendshape_names": np.array(APPLE_ORDER),
+              "blendshape_names": np.array(ARKIT_BLENDSHAPES_APPLE_ORDER),
               "triangles": face_triangles(polys, FACE_VERTICES), "units": np.array("cm")}
     ids = [model / f"identity{i:03d}.obj" for i in range(n_identity)]
     if n_identity and all(p.is_file() for p in ids):
@@ -101,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **arrays)
     print(f"wrote {args.out}: {len(arrays['neutral'])} vertices, {len(arrays['triangles'])} "
-          f"triangles, {len(APPLE_ORDER)} blendshapes, identity "
+          f"triangles, {len(ARKIT_BLENDSHAPES_APPLE_ORDER)} blendshapes, identity "
           f"{len(arrays['identity']) if 'identity' in arrays else 0}")
 
 

@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,18 @@ def environment_markdown(env: dict[str, Any]) -> str:
             f"- versions: Python {env['python']}, {versions}\n"
             f"- commit: `{env['commit']}`, {env['date_utc']} UTC\n"
             f"- command: `{env['command']}`\n")
+
+
+def best_of(fn, repeats: int = 3, *, warmup: bool = True) -> float:
+    """The fastest of ``repeats`` timed calls of ``fn`` in seconds (after one untimed call)."""
+    if warmup:
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def write_result(stem: str | Path, results: dict[str, Any], markdown: str) -> tuple[Path, Path]:

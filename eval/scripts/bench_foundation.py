@@ -20,19 +20,10 @@ import numpy as np
 
 from tdmm_lm.data.synthetic import FaceScriptConfig, generate_sample
 from tdmm_lm.motion import ARKIT61, Motion, load, save
-from tdmm_lm.provenance import write_result
+from tdmm_lm.provenance import best_of, write_result
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_TAKE = ROOT.parent / "shared" / "assets" / "livelinkface" / "MySlate_3_Jason_Millers_iPhone.csv"
-
-
-def best_of(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def long_take(frames: int) -> tuple[Motion, str]:
@@ -60,7 +51,7 @@ def main() -> None:
         for fmt in ("arkit61", "flame"):
             config = FaceScriptConfig(num_samples=500, seed=0, format=fmt)
             n = config.num_samples
-            seconds = best_of(lambda: [generate_sample(config, i) for i in range(n)], repeats=2)
+            seconds = best_of(lambda: [generate_sample(config, i) for i in range(n)], repeats=2, warmup=False)
             results[f"facescript_{fmt}"] = {"samples": n, "samples_per_s": n / seconds}
 
         out = Path(tmp) / "fs"

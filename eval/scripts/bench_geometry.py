@@ -11,16 +11,11 @@ VQ-VAE's vertex loss would); rendering: 5 s at 30 fps, front + three-quarter vie
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import smplx
 import torch
 
 from tdmm_lm.geometry import ArkitGeometry, FlameGeometry, load_rig, make_synthetic_flame_model
@@ -28,18 +23,9 @@ from tdmm_lm.geometry.procedural_rig import procedural_rig
 from tdmm_lm.geometry.render import animation_frames
 from tdmm_lm.motion import ARKIT61, Motion, load
 from tdmm_lm.motion.formats import ARKIT61_CHANNELS, flame_channels
+from tdmm_lm.provenance import best_of, write_result
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def best_of(fn, repeats: int = 3) -> float:
-    fn()                                   # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def bench_decode(name: str, geo, motion: torch.Tensor) -> dict:
@@ -64,20 +50,6 @@ def bench_render(name: str, geo, motion: Motion) -> dict:
     dt = time.perf_counter() - t
     return {"model": name, "frames": len(frames), "views_per_frame": 2, "size": list(frames.shape[1:3]),
             "seconds": dt, "frames_per_s": len(frames) / dt}
-
-
-def machine() -> dict:
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
-               platform.processor())
-    try:
-        commit = subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=ROOT, text=True).strip()
-        dirty = bool(subprocess.check_output(["git", "status", "--porcelain"], cwd=ROOT, text=True).strip())
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = "unknown", False
-    return {"cpu": cpu, "cores": len(__import__("os").sched_getaffinity(0)),
-            "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
-            "numpy": np.__version__, "torch": torch.__version__, "smplx": getattr(smplx, "__version__", "0.1.28"),
-            "git_commit": commit + (" (+ uncommitted changes)" if dirty else "")}
 
 
 def main() -> None:
@@ -106,17 +78,9 @@ def main() -> None:
             Motion(np.zeros((300, 61), np.float32), 60.0, ARKIT61, ARKIT61_CHANNELS))
     take = take.replace(data=take.data[: int(5 * take.fps)])           # 5 s
     render = [bench_render(n, ArkitGeometry(r), take) for n, r in rigs]
-    command = "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:])
-    result = {"machine": machine(), "command": command, "decode": decode, "render": render,
+    result = {"decode": decode, "render": render,
               "render_input": str(args.take.name if args.take.is_file() else "zeros")}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    m = result["machine"]
     lines = ["# Geometry speed", "",
-             f"Command: `{command}`  ", f"Machine: {m['cpu']}, {m['cores']} cores "
-             f"(torch threads {m['torch_threads']})  ",
-             f"Versions: python {m['python']}, numpy {m['numpy']}, torch {m['torch']}, smplx {m['smplx']}  ",
-             f"Commit: {m['git_commit']}", "",
              "## Decoding motion → vertices (CPU, float32)", "",
              "| model | V | batch B×T | forward s | frames/s | vertices/s | 800-vertex fwd+bwd frames/s |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -128,7 +92,8 @@ def main() -> None:
               "| rig | frames | seconds | frames/s |", "| --- | --- | --- | --- |"]
     for r in render:
         lines.append(f"| {r['model']} | {r['frames']} | {r['seconds']:.2f} | {r['frames_per_s']:.1f} |")
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    _, md_path = write_result(args.out, result, "\n".join(lines))
+    lines = [md_path.read_text()]
     print("\n".join(lines))
 
 

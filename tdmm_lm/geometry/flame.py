@@ -38,7 +38,7 @@ from torch import Tensor
 
 from tdmm_lm.errors import MotionFileError, TdmmError
 from tdmm_lm.geometry.base import FaceGeometry
-from tdmm_lm.motion.formats import FLAME, flame_channels
+from tdmm_lm.motion.formats import FLAME
 from tdmm_lm.safe_pickle import restricted_load
 
 N_SHAPE, N_EXPRESSION, N_JOINTS = 300, 100, 5   # FLAME: shapedirs = 300 shape + 100 expression

@@ -38,6 +38,12 @@ ARKIT_BLENDSHAPES: tuple[str, ...] = (
     "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight",
     "tongueOut",
 )
+# Apple's documentation order (ARKit's ARFaceAnchor list, used by rigs such as ICT-FaceKit's):
+# the CSV order with jaw and mouth Left/Right swapped back.
+_CSV_TO_APPLE_SWAPS = {"jawRight": "jawLeft", "jawLeft": "jawRight",
+                       "mouthRight": "mouthLeft", "mouthLeft": "mouthRight"}
+ARKIT_BLENDSHAPES_APPLE_ORDER: tuple[str, ...] = tuple(
+    _CSV_TO_APPLE_SWAPS.get(name, name) for name in ARKIT_BLENDSHAPES)
 ARKIT_ROTATIONS: tuple[str, ...] = (
     "headYaw", "headPitch", "headRoll",
     "leftEyeYaw", "leftEyePitch", "leftEyeRoll", "rightEyeYaw", "rightEyePitch", "rightEyeRoll",

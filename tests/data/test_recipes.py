@@ -8,7 +8,6 @@ from pathlib import Path
 
 import datasets
 import numpy as np
-import pytest
 
 from tdmm_lm.data.schema import COLUMNS
 from tests.motion.csv_builders import random_values, take_csv

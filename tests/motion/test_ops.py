@@ -30,7 +30,7 @@ def test_resample_any_ratio_is_linear_interpolation():
     m = arkit(121)
     r = resample(m, 25.0)
     assert r.num_frames == 51  # 2 s of input -> frames at 0, 0.04, ..., 2.0
-    t = 7 * 0.04 * 60  # output frame 7 sits at input frame 16.8
+    # output frame 7 sits at t = 0.28 s = input frame 16.8
     expected = m.data[16] + 0.8 * (m.data[17] - m.data[16])
     np.testing.assert_allclose(r.data[7], expected, atol=1e-5)
 
