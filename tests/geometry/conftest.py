@@ -1,30 +1,10 @@
-"""Fixtures: the shared real assets (skip cleanly when ../shared is absent) and small models."""
+"""Geometry fixtures: a small synthetic FLAME-format model (the real assets are in tests/conftest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-SHARED_ASSETS = Path(__file__).resolve().parents[2].parent / "shared" / "assets"
-
-
-def shared_asset(relative: str) -> Path:
-    """Path of a file under ../shared/assets, or skip the test when it is not there."""
-    path = SHARED_ASSETS / relative
-    if not path.is_file():
-        pytest.skip(f"shared asset {relative} not available (no ../shared)")
-    return path
-
-
-@pytest.fixture
-def ict_rig_path() -> Path:
-    return shared_asset("ict_facekit/ict_arkit_rig.npz")
-
-
-@pytest.fixture
-def take_csv() -> Path:
-    return shared_asset("livelinkface/MySlate_3_Jason_Millers_iPhone.csv")
 
 
 @pytest.fixture(scope="session")

@@ -26,9 +26,9 @@ def _write_obj(path: Path, verts: np.ndarray, faces: np.ndarray | None = None) -
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_recipe_rebuilds_the_shared_rig(tmp_path, ict_rig_path):
+def test_recipe_rebuilds_the_shared_rig(tmp_path, ict_rig):
     recipe = _recipe()
-    rig = load_rig(ict_rig_path)
+    rig = load_rig(ict_rig)
     model = tmp_path / "ICT-FaceKit" / "FaceXModel"
     model.mkdir(parents=True)
     extra = np.full((5, 3), 99.0)                 # non-face vertices (eyeballs...) to be cut off

@@ -55,16 +55,16 @@ def test_contact_sheet_shows_the_blink(tmp_path):
     assert sheet.shape[1] == 6 * 192 and sheet.shape[0] > 2 * 192 + 250
 
 
-def test_cli_renders_the_real_take_and_rejects_bad_requests(tmp_path, take_csv, capsys):
+def test_cli_renders_the_real_take_and_rejects_bad_requests(tmp_path, real_take, capsys):
     parser = argparse.ArgumentParser()
     render_cli.register(parser.add_subparsers())
     run = lambda *a: parser.parse_args(list(a)).handler(parser.parse_args(list(a)))  # noqa: E731
-    assert run("render", str(take_csv), "-o", str(tmp_path / "t.png")) == 0
+    assert run("render", str(real_take), "-o", str(tmp_path / "t.png")) == 0
     assert iio.imread(tmp_path / "t.png").shape[1] == 1152
     with pytest.raises(TdmmError, match=r"\.png, \.gif, \.mp4"):
-        run("render", str(take_csv), "-o", str(tmp_path / "t.avi"))
+        run("render", str(real_take), "-o", str(tmp_path / "t.avi"))
     with pytest.raises(TdmmError, match="rig"):
-        run("render", str(take_csv), "-o", str(tmp_path / "t.png"), "--rig", str(tmp_path / "no.npz"))
+        run("render", str(real_take), "-o", str(tmp_path / "t.png"), "--rig", str(tmp_path / "no.npz"))
     with pytest.raises(TdmmError):
         run("render", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "t.png"))
-    assert load(take_csv).num_frames == 328
+    assert load(real_take).num_frames == 328

@@ -41,7 +41,7 @@ def _direct_sum(rig, motion: torch.Tensor) -> np.ndarray:
 
 @pytest.mark.parametrize("which", ["procedural", "ict"])
 def test_vertices_equal_direct_blendshape_sum(which, request):
-    rig = procedural_rig() if which == "procedural" else load_rig(request.getfixturevalue("ict_rig_path"))
+    rig = procedural_rig() if which == "procedural" else load_rig(request.getfixturevalue("ict_rig"))
     motion = _random_weights(0)
     got = ArkitGeometry(rig).vertices(motion)
     assert got.shape == (2, 4, rig.num_vertices, 3)
@@ -49,8 +49,8 @@ def test_vertices_equal_direct_blendshape_sum(which, request):
     assert err < 1e-4, f"max deviation {err} cm"
 
 
-def test_ict_names_matched_by_name_not_position(ict_rig_path):
-    rig = load_rig(ict_rig_path)
+def test_ict_names_matched_by_name_not_position(ict_rig):
+    rig = load_rig(ict_rig)
     assert rig.blendshape_names.index("jawLeft") != ARKIT_BLENDSHAPES.index("jawLeft")
     geo = ArkitGeometry(rig)
     for name in ("jawLeft", "jawRight", "mouthLeft", "mouthRight"):
@@ -60,7 +60,7 @@ def test_ict_names_matched_by_name_not_position(ict_rig_path):
 
 @pytest.mark.parametrize("which", ["procedural", "ict"])
 def test_left_right_shapes_move_the_named_side(which, request):
-    rig = procedural_rig() if which == "procedural" else load_rig(request.getfixturevalue("ict_rig_path"))
+    rig = procedural_rig() if which == "procedural" else load_rig(request.getfixturevalue("ict_rig"))
     for name in ARKIT_BLENDSHAPES:
         d = rig.delta(name)
         mag = np.linalg.norm(d, axis=1)
@@ -141,7 +141,7 @@ def test_regions_sit_where_they_should():
     assert n[r["jaw"], 1].mean() < n[r["lips"], 1].mean()
 
 
-def test_rig_resolution_order(tmp_path, monkeypatch, capsys, ict_rig_path):
+def test_rig_resolution_order(tmp_path, monkeypatch, capsys, ict_rig):
     monkeypatch.delenv(RIG_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert resolve_rig().source == "procedural fallback rig"
@@ -150,7 +150,7 @@ def test_rig_resolution_order(tmp_path, monkeypatch, capsys, ict_rig_path):
     cached.parent.mkdir(parents=True)
     procedural_rig().save(cached)
     assert resolve_rig().source == str(cached)
-    monkeypatch.setenv(RIG_ENV, str(ict_rig_path))
+    monkeypatch.setenv(RIG_ENV, str(ict_rig))
     assert resolve_rig().num_vertices == 9409
     assert resolve_rig(cached).source == str(cached)                 # explicit path wins
     monkeypatch.setenv(RIG_ENV, str(tmp_path / "missing.npz"))
