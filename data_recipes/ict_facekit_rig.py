@@ -14,10 +14,12 @@ order, and optionally the first ``--identity`` identity shapes (``identityNNN.ob
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from tdmm_lm.errors import MotionFileError, TdmmError
 from tdmm_lm.motion.formats import ARKIT_BLENDSHAPES_APPLE_ORDER
 
 FACE_VERTICES = 9409      # ICT-FaceKit's "full face area" is vertices 0..9408
@@ -57,13 +59,16 @@ def ict_files(name: str) -> list[str]:
 def build_rig(facekit: Path, n_identity: int = 20) -> dict[str, np.ndarray]:
     """The rig arrays from an ICT-FaceKit clone (folder holding ``FaceXModel/``)."""
     model = Path(facekit) / "FaceXModel"
+    if not (model / "generic_neutral_mesh.obj").is_file():
+        raise MotionFileError(model / "generic_neutral_mesh.obj",
+                              "not found: --facekit must be an ICT-FaceKit clone (with FaceXModel/)")
     neutral_all, polys = read_obj(model / "generic_neutral_mesh.obj")
     neutral = neutral_all[:FACE_VERTICES]
 
     def offset(stem: str) -> np.ndarray:
         path = model / f"{stem}.obj"
         if not path.is_file():
-            raise SystemExit(f"{path}: missing ICT shape (is --facekit an ICT-FaceKit clone?)")
+            raise MotionFileError(path, "missing ICT shape (is --facekit an ICT-FaceKit clone?)")
         return read_obj(path)[0][:FACE_VERTICES] - neutral
 
     deltas = np.stack([sum((offset(s) for s in ict_files(n)), np.zeros_like(neutral))
@@ -77,19 +82,24 @@ def build_rig(facekit: Path, n_identity: int = 20) -> dict[str, np.ndarray]:
     return arrays
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--facekit", required=True, type=Path, help="ICT-FaceKit clone")
     ap.add_argument("--out", required=True, type=Path, help="output rig .npz")
     ap.add_argument("--identity", type=int, default=20, help="identity shapes to keep (0: none)")
     args = ap.parse_args(argv)
-    arrays = build_rig(args.facekit, args.identity)
+    try:
+        arrays = build_rig(args.facekit, args.identity)
+    except TdmmError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **arrays)
     print(f"wrote {args.out}: {len(arrays['neutral'])} vertices, {len(arrays['triangles'])} "
           f"triangles, {len(ARKIT_BLENDSHAPES_APPLE_ORDER)} blendshapes, identity "
           f"{len(arrays['identity']) if 'identity' in arrays else 0}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -89,9 +89,11 @@ def clip_vertices(geometry: FaceGeometry, motion: Motion, frames: np.ndarray | N
     return geometry.vertices_of(motion).cpu().numpy()
 
 
-def _label(img: np.ndarray, text: str, size: int = 13) -> np.ndarray:
+def _label(img: np.ndarray, text: str, size: int = 13, *, bottom: bool = False) -> np.ndarray:
+    """``img`` with ``text`` in its top-left corner (bottom-left: clear of caption strips)."""
     pic = Image.fromarray(img)
-    ImageDraw.Draw(pic).text((5, 3), text, fill=(235, 235, 235), font=_font(size))
+    y = img.shape[0] - size - 8 if bottom else 3
+    ImageDraw.Draw(pic).text((5, y), text, fill=(235, 235, 235), font=_font(size))
     return np.asarray(pic)
 
 
@@ -127,7 +129,7 @@ def animation_frames(geometry: FaceGeometry, motions: list[Motion], *, fps: floa
     for i, t in enumerate(times):
         cols = [np.concatenate([s, _panel(geometry, c[i], framing, views)], 0)
                 for s, c in zip(strips, clips)]
-        out.append(_label(np.concatenate(cols, 1), f"t={t:.2f}s", 14))
+        out.append(_label(np.concatenate(cols, 1), f"t={t:.2f}s", 14, bottom=True))
     return np.stack(out)
 
 

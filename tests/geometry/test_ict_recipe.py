@@ -42,7 +42,7 @@ def test_recipe_rebuilds_the_shared_rig(tmp_path, ict_rig):
         for stem, half in zip(parts, halves):
             _write_obj(model / f"{stem}.obj", np.concatenate([rig.neutral + half, extra]))
     out = tmp_path / "rig.npz"
-    recipe.main(["--facekit", str(model.parent), "--out", str(out), "--identity", "0"])
+    assert recipe.main(["--facekit", str(model.parent), "--out", str(out), "--identity", "0"]) == 0
     built = load_rig(out)
     assert built.blendshape_names == rig.blendshape_names and built.units == "cm"
     assert built.deltas.dtype == np.float16
@@ -53,3 +53,10 @@ def test_recipe_rebuilds_the_shared_rig(tmp_path, ict_rig):
     assert np.abs(built.delta("tongueOut")).max() == 0
     assert recipe.ict_files("browInnerUp") == ["browInnerUp_L", "browInnerUp_R"]
     assert recipe.ict_files("jawLeft") == ["jawLeft"] and recipe.ict_files("eyeBlinkRight") == ["eyeBlink_R"]
+
+
+def test_recipe_refuses_a_folder_that_is_not_facekit(tmp_path, capsys):
+    recipe = _recipe()
+    assert recipe.main(["--facekit", str(tmp_path), "--out", str(tmp_path / "r.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "generic_neutral_mesh.obj" in err
