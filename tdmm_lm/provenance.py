@@ -59,7 +59,9 @@ def environment(packages: tuple[str, ...] = PACKAGES) -> dict[str, Any]:
         "commit": git_commit(Path(__file__).resolve().parent),
         "command": " ".join([Path(sys.executable).name] + sys.argv),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": threads,
-                    "platform": platform.platform()},
+                    "platform": platform.platform(),
+                    # other work on the machine slows timings; this says how busy it was
+                    "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None},
         "python": platform.python_version(),
         "versions": versions,
     }
@@ -69,7 +71,8 @@ def environment_markdown(env: dict[str, Any]) -> str:
     """The environment as a short Markdown block for result tables."""
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
     m = env["machine"]
-    return (f"- machine: {m['cpu']}, {m['cores']} cores ({m['platform']})\n"
+    return (f"- machine: {m['cpu']}, {m['cores']} cores ({m['platform']}), 1-min load average "
+            f"{m.get('load_average_1m')} when written\n"
             f"- versions: Python {env['python']}, {versions}\n"
             f"- commit: `{env['commit']}`, {env['date_utc']} UTC\n"
             f"- command: `{env['command']}`\n")
