@@ -1,0 +1,150 @@
+"""``tdmm-lm vq train|encode|decode|eval|tokenize-dataset``: the motion tokenizer."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+
+def register(sub) -> None:
+    group = sub.add_parser("vq", help="train and use the motion tokenizer (VQ-VAE)")
+    cmds = group.add_subparsers(dest="vq_command", metavar="ACTION", required=True)
+
+    from tdmm_lm.vqvae.args import add_train_args   # no torch: --help stays fast
+    p = cmds.add_parser("train", help="train (or resume) a tokenizer from a config")
+    add_train_args(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=train)
+
+    p = cmds.add_parser("encode", help="print the tokens of a motion file")
+    p.add_argument("motion", help="Live Link Face CSV, FLAME or motion .npz")
+    _model_arg(p)
+    p.set_defaults(handler=encode)
+
+    p = cmds.add_parser("decode", help="turn tokens into a motion file")
+    p.add_argument("codes", help="file of whitespace/comma-separated ints, or '-' for stdin")
+    _model_arg(p)
+    p.add_argument("-o", "--output", required=True, help="output motion file (.csv or .npz)")
+    p.add_argument("--fps", type=float, help="resample the output to this frame rate")
+    p.set_defaults(handler=decode)
+
+    p = cmds.add_parser("eval", help="reconstruction metrics on a dataset split")
+    _model_arg(p)
+    p.add_argument("--dataset", required=True, help="DatasetDict folder")
+    p.add_argument("--split", default="test")
+    p.add_argument("--limit", type=int, help="only the first N clips")
+    p.add_argument("--rig", help="ARKit rig .npz (default: the geometry's resolution order)")
+    p.add_argument("--flame-model", help="FLAME model folder (flame datasets)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=evaluate)
+
+    p = cmds.add_parser("tokenize-dataset", help="add a `codes` column to every split")
+    p.add_argument("dataset", help="DatasetDict folder")
+    _model_arg(p)
+    p.add_argument("--out", required=True, help="folder for the tokenized DatasetDict")
+    p.set_defaults(handler=tokenize_dataset)
+
+
+def _model_arg(p) -> None:
+    p.add_argument("--model", required=True,
+                   help="tokenizer folder (save_pretrained), a training run folder, or a hub id")
+
+
+def load_tokenizer(path: str):
+    """A tokenizer from a folder, a run folder (its ``best/``) or a hub repo id."""
+    from tdmm_lm.errors import TdmmError
+    from tdmm_lm.vqvae.tokenizer import MotionTokenizer
+
+    p = Path(path)
+    if (p / "best" / "config.json").is_file():
+        p = p / "best"
+    if p.exists() and not (p / "config.json").is_file():
+        raise TdmmError(f"{path}: not a tokenizer folder (no config.json; pass the run's best/ "
+                        "or a folder written by save_pretrained)")
+    try:
+        return MotionTokenizer.from_pretrained(str(p))
+    except TdmmError:
+        raise
+    except Exception as e:   # hub lookups fail with many error types
+        raise TdmmError(f"{path}: cannot load a tokenizer ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''})") from None
+
+
+def train(args) -> int:
+    from tdmm_lm.vqvae.train import config_from_args, train as run
+
+    best = run(config_from_args(args), rig=args.rig, progress=not args.no_progress)
+    print(f"best tokenizer: {best}")
+    return 0
+
+
+def encode(args) -> int:
+    from tdmm_lm.motion import load
+
+    tok = load_tokenizer(args.model)
+    print(" ".join(map(str, tok.encode(load(args.motion)))))
+    return 0
+
+
+def read_codes(source: str) -> list[int]:
+    """Ints separated by whitespace and/or commas from a file or ``-`` (stdin)."""
+    from tdmm_lm.errors import TdmmError
+
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as e:
+        raise TdmmError(f"{source}: cannot read codes ({e.strerror})") from None
+    items = [t for t in re.split(r"[\s,]+", text.strip()) if t]
+    bad = next((t for t in items if not re.fullmatch(r"-?\d+", t)), None)
+    if bad is not None:
+        raise TdmmError(f"{source}: {bad!r} is not an integer code (expect ints separated by "
+                        "spaces or commas)")
+    if not items:
+        raise TdmmError(f"{source}: no codes found")
+    return [int(t) for t in items]
+
+
+def decode(args) -> int:
+    from tdmm_lm.motion import save
+
+    tok = load_tokenizer(args.model)
+    motion = tok.decode(read_codes(args.codes), fps=args.fps)
+    save(motion, args.output)
+    print(f"wrote {args.output} ({motion.num_frames} frames at {motion.fps:g} fps)")
+    return 0
+
+
+def evaluate(args) -> int:
+    from tdmm_lm.data.schema import load_dataset_dict
+    from tdmm_lm.errors import TdmmError
+    from tdmm_lm.vqvae.dataset import split_motions
+    from tdmm_lm.vqvae.evaluate import evaluate_motions, summary_line
+    from tdmm_lm.vqvae.train import build_geometry
+
+    tok = load_tokenizer(args.model)
+    dd = load_dataset_dict(args.dataset)
+    if args.split not in dd:
+        raise TdmmError(f"{args.dataset}: no split {args.split!r} (has {sorted(dd)})")
+    motions = split_motions(dd[args.split], args.limit)
+    geometry = build_geometry(tok.format, tok.channels, args.rig, args.flame_model)
+    metrics = evaluate_motions(tok, motions, geometry)
+    metrics.update(split=args.split, dataset=args.dataset, model=args.model)
+    print(json.dumps(metrics, indent=1) if args.json else summary_line(metrics))
+    return 0
+
+
+def tokenize_dataset(args) -> int:
+    from tdmm_lm.data.schema import load_dataset_dict
+    from tdmm_lm.errors import TdmmError
+    from tdmm_lm.vqvae.dataset import tokenize_dataset as run
+
+    if Path(args.out).resolve() == Path(args.dataset).resolve():
+        raise TdmmError("--out must differ from the input dataset folder")
+    tok = load_tokenizer(args.model)
+    dd = run(load_dataset_dict(args.dataset), tok)
+    dd.save_to_disk(args.out)
+    print(f"wrote {args.out} ({', '.join(f'{k} {len(v)}' for k, v in dd.items())}; "
+          f"{tok.tokens_per_second:g} tokens/s, vocab {tok.vocab_size})")
+    return 0

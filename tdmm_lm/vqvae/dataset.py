@@ -1,0 +1,57 @@
+"""Dataset rows ⇄ ``Motion`` objects, and the ``codes`` column a tokenizer adds to a DatasetDict.
+
+    dd = tokenize_dataset(load_dataset_dict(DIR), tokenizer)     # every split gains `codes`
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import datasets
+import numpy as np
+
+from tdmm_lm.data.recipe import _channels_for   # the schema stores a format + channel count
+from tdmm_lm.data.schema import features
+from tdmm_lm.errors import TdmmError
+from tdmm_lm.motion.types import Motion
+
+
+def row_motion(row: Mapping[str, Any]) -> Motion:
+    """One dataset row → ``Motion`` (channel names from the format and channel count)."""
+    data = np.asarray(row["motion"], dtype=np.float32)
+    return Motion(data, float(row["fps"]), row["format"], _channels_for(row["format"], data.shape[1]),
+                  meta={"id": row.get("id"), "subject": row.get("subject")})
+
+
+def split_motions(split: datasets.Dataset, limit: int | None = None) -> list[Motion]:
+    """The motions of a split (the first ``limit`` rows when given), as ``Motion`` objects."""
+    n = len(split) if limit is None else min(limit, len(split))
+    cols = split.select_columns(["id", "subject", "motion", "fps", "format"]).select(range(n))
+    cols = cols.with_format("numpy", columns=["motion"], output_all_columns=True)
+    return [row_motion(r) for r in cols]
+
+
+def tokenize_dataset(dd: datasets.DatasetDict, tokenizer, *, batch_size: int = 64
+                     ) -> datasets.DatasetDict:
+    """``dd`` with a ``codes`` column (list of int32, layout in tokenizer.py) on every split."""
+    first = next(iter(dd.values()))
+    num_channels = first.features["motion"].shape[1]
+    feats = features(num_channels, with_codes=True)
+    extra = [c for c in first.column_names if c not in feats]
+    if extra:
+        raise TdmmError(f"dataset has columns the schema does not know: {extra}")
+
+    def encode(batch: dict[str, list]) -> dict[str, list]:
+        rows = [dict(zip(batch, values)) for values in zip(*batch.values())]
+        codes = tokenizer.encode_batch([row_motion(r) for r in rows], batch_size=batch_size)
+        # int32 numpy arrays, or datasets stores Python ints as int64 before casting
+        return {"codes": [np.asarray(c, dtype=np.int32) for c in codes]}
+
+    out = {}
+    for name, split in dd.items():
+        if "codes" in split.column_names:
+            split = split.remove_columns("codes")
+        out[name] = split.map(encode, batched=True, batch_size=batch_size, features=feats,
+                              desc=f"tokenizing {name}")
+    return datasets.DatasetDict(out)
+

@@ -1,0 +1,86 @@
+"""The VQ-VAE training loss: vertex L1 (through the face geometry) + parameter smooth-L1 +
+velocity + commitment, each weighted by ``LossConfig``.
+
+Parameters alone weigh every channel alike after z-scoring, but the eye reads a 2 mm eyelid
+error and ignores a large error on a channel that barely moves the mesh: the vertex term
+measures what is seen. It runs on a vertex subset for speed, drawn with probability
+proportional to how far the blendshapes can move each vertex, so lips and eyelids are well
+covered while the rigid skull is not sampled at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tdmm_lm.vqvae.config import LossConfig
+
+
+def influence_vertex_subset(geometry, n: int, seed: int = 0) -> Tensor:
+    """``n`` sorted vertex ids drawn without replacement with P ∝ the vertex's motion range.
+
+    The range is the largest displacement any region's controls cause (``region_influence``);
+    eyeball vertices, marked ``inf`` there, count as the largest finite range.
+    """
+    influence = np.maximum.reduce([np.asarray(v, np.float64)
+                                   for v in geometry.region_influence().values()])
+    finite = influence[np.isfinite(influence)]
+    influence = np.where(np.isfinite(influence), influence, finite.max() if len(finite) else 1.0)
+    moving = np.nonzero(influence > 0)[0]
+    if len(moving) == 0:
+        return geometry.vertex_subset(n, seed)
+    p = influence[moving] / influence[moving].sum()
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(moving, size=min(n, len(moving)), replace=False, p=p)
+    return torch.as_tensor(np.sort(pick), dtype=torch.long)
+
+
+def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
+    """Mean of ``values[B, T, ...]`` over frames where ``mask[B, T]`` is True."""
+    m = mask.to(values.dtype).view(*mask.shape, *([1] * (values.ndim - 2)))
+    per_frame = values[0, 0].numel()
+    return (values * m).sum() / (m.sum() * per_frame).clamp(min=1)
+
+
+class VQLoss(nn.Module):
+    """``forward(target, recon, mask, commitment, denormalize)`` → (total loss, logs).
+
+    ``target``/``recon``: normalised ``[B, T, D]``; ``mask`` ``[B, T]``; ``denormalize`` maps
+    normalised to raw parameters (what the geometry reads). ``geometry`` may be None when the
+    vertex weight is 0 (the parameter-only ablation).
+    """
+
+    def __init__(self, cfg: LossConfig, geometry=None, seed: int = 0):
+        super().__init__()
+        self.cfg = cfg
+        self.geometry = geometry if cfg.vertex > 0 else None
+        if cfg.vertex > 0 and geometry is None:
+            raise ValueError("loss.vertex > 0 needs a face geometry")
+        if self.geometry is not None:
+            ids = (influence_vertex_subset(geometry, cfg.vertex_subset, seed)
+                   if cfg.vertex_sampling == "influence" else geometry.vertex_subset(cfg.vertex_subset, seed))
+            self.register_buffer("vertex_ids", ids, persistent=False)
+
+    def forward(self, target: Tensor, recon: Tensor, mask: Tensor, commitment: Tensor,
+                denormalize) -> tuple[Tensor, dict[str, float]]:
+        c = self.cfg
+        recon, target = recon.float(), target.float()
+        param = _masked_mean(F.smooth_l1_loss(recon, target, reduction="none"), mask)
+        vel_mask = mask[:, 1:] & mask[:, :-1]
+        velocity = _masked_mean(F.smooth_l1_loss(recon.diff(dim=1), target.diff(dim=1),
+                                                 reduction="none"), vel_mask)
+        total = c.param * param + c.velocity * velocity + c.commitment * commitment
+        logs = {"param": param.item(), "velocity": velocity.item(), "commit": commitment.item()}
+        if self.geometry is not None:
+            ids = self.vertex_ids
+            v_pred = self.geometry.vertices(denormalize(recon), vertex_ids=ids)
+            with torch.no_grad():
+                v_true = self.geometry.vertices(denormalize(target), vertex_ids=ids)
+            # L1 on xyz in millimetres: one unit of loss = 1 mm whatever the rig's units
+            vertex = _masked_mean((v_pred - v_true).abs() * self.geometry.mm_per_unit, mask)
+            total = total + c.vertex * vertex
+            logs["vertex_mm"] = vertex.item()
+        logs["loss"] = total.item()
+        return total, logs
