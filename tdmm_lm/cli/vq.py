@@ -117,20 +117,12 @@ def decode(args) -> int:
 
 
 def evaluate(args) -> int:
-    from tdmm_lm.data.schema import load_dataset_dict
-    from tdmm_lm.errors import TdmmError
-    from tdmm_lm.vqvae.dataset import split_motions
-    from tdmm_lm.vqvae.evaluate import evaluate_motions, summary_line
-    from tdmm_lm.vqvae.train import build_geometry
+    from tdmm_lm.vqvae.evaluate import evaluate_dataset, summary_line
 
     tok = load_tokenizer(args.model)
-    dd = load_dataset_dict(args.dataset)
-    if args.split not in dd:
-        raise TdmmError(f"{args.dataset}: no split {args.split!r} (has {sorted(dd)})")
-    motions = split_motions(dd[args.split], args.limit)
-    geometry = build_geometry(tok.format, tok.channels, args.rig, args.flame_model)
-    metrics = evaluate_motions(tok, motions, geometry)
-    metrics.update(split=args.split, dataset=args.dataset, model=args.model)
+    metrics = evaluate_dataset(tok, args.dataset, args.split, rig=args.rig,
+                               flame_model=args.flame_model, limit=args.limit)
+    metrics["model"] = args.model
     print(json.dumps(metrics, indent=1) if args.json else summary_line(metrics))
     return 0
 

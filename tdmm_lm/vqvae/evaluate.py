@@ -70,7 +70,7 @@ def evaluate_motions(tokenizer, motions: Sequence[Motion], geometry=None, *,
     """
     tokenizer.eval()
     arrays = [tokenizer.prepare(m) for m in motions]
-    regions = _FrameWeighted()
+    per_region = _FrameWeighted()
     param_sq, frames = 0.0, 0
     codes_per_level: list[list[np.ndarray]] = [[] for _ in range(tokenizer.levels)]
     if geometry is not None:
@@ -89,17 +89,35 @@ def evaluate_motions(tokenizer, motions: Sequence[Motion], geometry=None, *,
         if geometry is not None:
             stats = geometry.vertex_error(geometry.vertices(recon), geometry.vertices(target),
                                           regions=regions, frame_mask=mask)
-            regions.add(stats, n)
+            per_region.add(stats, n)
     out = {"clips": len(arrays), "frames": frames, "seconds": frames / tokenizer.fps,
            "fps": tokenizer.fps, "param_l2": param_sq / max(frames, 1),
            "tokens_per_second": tokenizer.tokens_per_second,
            "codebook": [codebook_stats(np.concatenate(c), tokenizer.codebook_size)
                         for c in codes_per_level]}
     if geometry is not None:
-        out["vertex"] = regions.result()
+        out["vertex"] = per_region.result()
     if timing:
         out.update(throughput(tokenizer, motions))
     return out
+
+
+def evaluate_dataset(tokenizer, dataset: str, split: str = "test", *, rig=None, flame_model=None,
+                     limit: int | None = None) -> dict:
+    """``evaluate_motions`` on a split of a saved DatasetDict, with the geometry resolved from
+    ``rig``/``flame_model`` (the order of geometry/rig.py when None)."""
+    from tdmm_lm.data.schema import load_dataset_dict
+    from tdmm_lm.errors import TdmmError
+    from tdmm_lm.vqvae.dataset import split_motions
+    from tdmm_lm.vqvae.train import build_geometry
+
+    dd = load_dataset_dict(dataset)
+    if split not in dd:
+        raise TdmmError(f"{dataset}: no split {split!r} (has {sorted(dd)})")
+    geometry = build_geometry(tokenizer.format, tokenizer.channels, rig, flame_model)
+    metrics = evaluate_motions(tokenizer, split_motions(dd[split], limit), geometry)
+    metrics.update(split=split, dataset=str(dataset))
+    return metrics
 
 
 def throughput(tokenizer, motions: Sequence[Motion], batch_size: int = 64) -> dict[str, float]:

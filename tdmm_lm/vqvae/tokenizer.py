@@ -55,6 +55,29 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
         tok.norm_std.copy_(torch.from_numpy(normalizer.std))
         return tok
 
+    @classmethod
+    def _from_pretrained(cls, *, model_id: str, revision=None, cache_dir=None,
+                         force_download: bool = False, local_files_only: bool = False, token=None,
+                         map_location: str = "cpu", strict: bool = True, **model_kwargs):
+        """The mixin's loader, but strict (a missing codebook or statistic is an error, not a
+        silent default) and quiet (the mixin prints to stdout, which ``vq encode`` owns)."""
+        import os
+
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.constants import SAFETENSORS_SINGLE_FILE
+        from safetensors.torch import load_file
+
+        model_kwargs = {k: v for k, v in model_kwargs.items() if k in ("vq", "format", "channels", "fps")}
+        model = cls(**model_kwargs)
+        if os.path.isdir(model_id):
+            weights = os.path.join(model_id, SAFETENSORS_SINGLE_FILE)
+        else:
+            weights = hf_hub_download(repo_id=model_id, filename=SAFETENSORS_SINGLE_FILE,
+                                      revision=revision, cache_dir=cache_dir, token=token,
+                                      force_download=force_download, local_files_only=local_files_only)
+        model.load_state_dict(load_file(weights, device=str(map_location)), strict=True)
+        return model
+
     # ---- properties ---------------------------------------------------------------------------
     @property
     def normalizer(self) -> Normalizer:

@@ -99,7 +99,9 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
     model, optimizer, scheduler = accelerator.prepare(tokenizer, optimizer, scheduler)
     unwrapped = accelerator.unwrap_model(model)
 
-    state = {"step": 0, "best_vertex_mm": None, "best_step": None, "train_seconds": 0.0}
+    # train_seconds: optimisation only; validation_seconds: the validation passes
+    state = {"step": 0, "best_vertex_mm": None, "best_step": None, "train_seconds": 0.0,
+             "validation_seconds": 0.0}
     if (last / STATE_FILE).is_file():
         saved = VQConfig.from_yaml(last / "config.yaml")
         if saved.model != cfg.model:
@@ -119,9 +121,11 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
             cfg.save_yaml(last / "config.yaml")
             (last / STATE_FILE).write_text(json.dumps(state, indent=1))
 
-    def validate() -> None:
+    def validate() -> float:
+        """Validation pass on the main process; returns its wall time (kept out of throughput)."""
         if not accelerator.is_main_process:
-            return
+            return 0.0
+        t = time.perf_counter()
         metrics = evaluate_motions(unwrapped, val_motions, geometry, timing=False, regions=["face"])
         unwrapped.train()
         err = metrics["vertex"]["face"]["mean_mm"]
@@ -133,6 +137,7 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
             cfg.save_yaml(best / "config.yaml")
             (best / "metrics.json").write_text(json.dumps(
                 {"step": state["step"], "split": "validation", **metrics}, indent=1))
+        return time.perf_counter() - t
 
     def log(record: dict) -> None:
         with open(out / "log.jsonl", "a") as f:
@@ -142,7 +147,7 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
     bar = tqdm(total=tc.steps, initial=state["step"], disable=not (progress and accelerator.is_main_process),
                desc="vq train", dynamic_ncols=True)
     frames_per_step = tc.batch_size * tc.window * accelerator.num_processes
-    t_start, step_start = time.perf_counter(), state["step"]
+    t_start, step_start, t_val = time.perf_counter(), state["step"], 0.0
     while state["step"] < tc.steps:
         data, mask = sample_batch(train_arrays, tc, state["step"], accelerator.process_index)
         x = torch.from_numpy(data).to(accelerator.device)
@@ -159,7 +164,7 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
         state["step"] += 1
         bar.update(1)
         if state["step"] % 50 == 0 or state["step"] == tc.steps:
-            elapsed = time.perf_counter() - t_start
+            elapsed = time.perf_counter() - t_start - t_val
             codes = result["codes"][..., 0]
             logs.update(step=state["step"], lr=scheduler.get_last_lr()[0],
                         frames_per_s=frames_per_step * (state["step"] - step_start) / elapsed,
@@ -169,13 +174,15 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
             if accelerator.is_main_process:
                 log(logs)
         if state["step"] % tc.eval_every == 0 or state["step"] == tc.steps:
-            validate()
+            t_val += validate()
         if state["step"] % tc.checkpoint_every == 0 or state["step"] == tc.steps:
-            state["train_seconds"] += time.perf_counter() - t_start
+            seconds = time.perf_counter() - t_start - t_val
+            state["train_seconds"] += seconds
+            state["validation_seconds"] += t_val
             state["train_frames_per_s"] = frames_per_step * (state["step"] - step_start) / max(
-                time.perf_counter() - t_start, 1e-9)
-            t_start, step_start = time.perf_counter(), state["step"]
+                seconds, 1e-9)
             save_last()
+            t_start, step_start, t_val = time.perf_counter(), state["step"], 0.0
     bar.close()
     accelerator.wait_for_everyone()
     return best
