@@ -75,7 +75,8 @@ def load_tokenizer(path: str):
 def train(args) -> int:
     from tdmm_lm.vqvae.train import config_from_args, train as run
 
-    best = run(config_from_args(args), rig=args.rig, progress=not args.no_progress)
+    best = run(config_from_args(args), rig=args.rig, flame_model=args.flame_model,
+               progress=not args.no_progress)
     print(f"best tokenizer: {best}")
     return 0
 

@@ -17,6 +17,7 @@ def add_train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="override train.steps")
     parser.add_argument("--rig", help="ARKit rig .npz for the vertex loss and validation "
                         "(default: $TDMM_ARKIT_RIG, the user cache, else the procedural rig)")
+    parser.add_argument("--flame-model", help="FLAME model folder (flame datasets; see geometry/flame.py)")
 
 
 def config_from_args(args) -> VQConfig:

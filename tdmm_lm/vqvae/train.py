@@ -90,6 +90,9 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
     normalizer = Normalizer.fit(raw_train, first.channels, first.format.name)
     tokenizer = MotionTokenizer.build(cfg, normalizer, fps)
     train_arrays = [normalizer.normalize(a) for a in raw_train if len(a) >= tc.window // 2]
+    if not train_arrays:
+        raise TdmmError(f"{tc.dataset}: no training clip has {tc.window // 2}+ frames at {fps:g} "
+                        "fps; lower train.window")
     val_motions = split_motions(dd["validation"], tc.max_val_samples)
 
     geometry = build_geometry(first.format.name, first.channels, rig, flame_model)
@@ -193,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_train_args(parser)
     args = parser.parse_args(argv)
-    train(config_from_args(args), rig=args.rig)
+    train(config_from_args(args), rig=args.rig, flame_model=args.flame_model)
     return 0
 
 

@@ -81,3 +81,20 @@ def test_format_check():
     flame = Motion(np.zeros((10, len(FLAME.channels)), np.float32), 25, "flame", FLAME.channels)
     with pytest.raises(TdmmError, match="reads arkit61"):
         tok.encode(flame)
+
+
+def test_flame_tokenizer_round_trip_shapes(tmp_path):
+    from tdmm_lm.motion import FLAME, Motion
+    from tdmm_lm.motion.ops import Normalizer
+    from tdmm_lm.vqvae import MotionTokenizer
+    from tests.vqvae.conftest import tiny_config
+    d = len(FLAME.channels)
+    norm = Normalizer(np.zeros(d, np.float32), np.full(d, 0.5, np.float32), FLAME.channels, "flame")
+    tok = MotionTokenizer.build(tiny_config(levels=2), norm, 25.0)
+    tok.train()(torch.randn(2, 32, d))
+    motion = Motion(np.random.default_rng(0).normal(0, 0.3, (50, d)).astype(np.float32), 25.0,
+                    "flame", FLAME.channels)
+    codes = tok.encode(motion)
+    assert len(codes) == 13 * 2
+    out = tok.decode(codes)
+    assert out.format.name == "flame" and out.data.shape == (52, d) and out.fps == 25.0
