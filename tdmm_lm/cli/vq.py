@@ -60,6 +60,8 @@ def load_tokenizer(path: str):
     p = Path(path)
     if (p / "best" / "config.json").is_file():
         p = p / "best"
+    if not p.exists() and not re.fullmatch(r"[\w.-]+/[\w.-]+", path):
+        raise TdmmError(f"{path}: no such tokenizer folder (and not a hub repo id owner/name)")
     if p.exists() and not (p / "config.json").is_file():
         raise TdmmError(f"{path}: not a tokenizer folder (no config.json; pass the run's best/ "
                         "or a folder written by save_pretrained)")

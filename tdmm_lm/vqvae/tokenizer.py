@@ -32,6 +32,22 @@ from tdmm_lm.vqvae.config import VQConfig
 from tdmm_lm.vqvae.model import VQVAE
 
 
+def prepare_motion(motion: Motion, format: str, channels: tuple[str, ...], fps: float) -> np.ndarray:
+    """``motion`` as raw ``[T, D]`` parameters in ``channels`` order at ``fps`` (resampled)."""
+    if motion.format.name != format:
+        raise TdmmError(f"this tokenizer reads {format} motion, got {motion.format.name}")
+    if motion.channels != tuple(channels):
+        missing = [c for c in channels if c not in motion.channels]
+        if missing:
+            raise TdmmError(f"motion lacks channels the tokenizer needs: {missing[:5]}"
+                            f"{' ...' if len(missing) > 5 else ''}")
+        motion = motion.replace(data=motion.data[:, [motion.index(c) for c in channels]],
+                                channels=tuple(channels))
+    if motion.fps != fps:
+        motion = resample(motion, fps)
+    return motion.data
+
+
 class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
                       tags=["facial-motion", "vq-vae", "motion-tokenizer"]):
     """The trained VQ-VAE plus everything needed to apply it (format, channels, fps, statistics)."""
@@ -112,18 +128,7 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
     # ---- motion <-> normalised tensors --------------------------------------------------------
     def prepare(self, motion: Motion) -> np.ndarray:
         """A motion as ``[T, D]`` raw parameters in this tokenizer's channel order and fps."""
-        if motion.format.name != self.format:
-            raise TdmmError(f"this tokenizer reads {self.format} motion, got {motion.format.name}")
-        if motion.channels != self.channels:
-            missing = [c for c in self.channels if c not in motion.channels]
-            if missing:
-                raise TdmmError(f"motion lacks channels the tokenizer needs: {missing[:5]}"
-                                f"{' ...' if len(missing) > 5 else ''}")
-            motion = motion.replace(data=motion.data[:, [motion.index(c) for c in self.channels]],
-                                    channels=self.channels)
-        if motion.fps != self.fps:
-            motion = resample(motion, self.fps)
-        return motion.data
+        return prepare_motion(motion, self.format, self.channels, self.fps)
 
     def batch_tensor(self, arrays: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw ``[T_i, D]`` arrays → normalised ``[B, T, D]`` (T a multiple of downsample) + mask."""

@@ -27,7 +27,7 @@ from tdmm_lm.motion.ops import Normalizer, pad_batch, random_crop
 from tdmm_lm.vqvae.args import add_train_args, config_from_args
 from tdmm_lm.vqvae.config import VQConfig
 from tdmm_lm.vqvae.losses import VQLoss
-from tdmm_lm.vqvae.tokenizer import MotionTokenizer
+from tdmm_lm.vqvae.tokenizer import MotionTokenizer, prepare_motion
 
 STATE_FILE = "trainer_state.json"
 
@@ -83,10 +83,7 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
     fps = tc.fps or train_motions[0].fps
     first = train_motions[0]
     # resample once up front; the Normalizer sees the TRAIN split only (no test leak)
-    stub = MotionTokenizer.build(cfg, Normalizer(np.zeros(len(first.channels), np.float32),
-                                                 np.ones(len(first.channels), np.float32),
-                                                 first.channels, first.format.name), fps)
-    raw_train = [stub.prepare(m) for m in train_motions]
+    raw_train = [prepare_motion(m, first.format.name, first.channels, fps) for m in train_motions]
     normalizer = Normalizer.fit(raw_train, first.channels, first.format.name)
     tokenizer = MotionTokenizer.build(cfg, normalizer, fps)
     train_arrays = [normalizer.normalize(a) for a in raw_train if len(a) >= tc.window // 2]
