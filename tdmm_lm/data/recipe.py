@@ -21,6 +21,7 @@ from tdmm_lm.data.card import CardInfo, render_card
 from tdmm_lm.data.schema import SPLITS, features, validate_row
 from tdmm_lm.data.splits import SplitSpec, assign_splits
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.motion.formats import channels_for
 
 SKIP_LOG = "skipped.jsonl"
 
@@ -89,7 +90,7 @@ def write_dataset(rows: Iterable[dict[str, Any]], out: str | Path, *, split: Spl
     channels = tuple(kept[0].get("channels") or ())
     card = CardInfo(name=info.name, source=info.source, license=info.license,
                     split_method=split.describe(), read=log.read, skipped=len(log.skipped),
-                    channels=channels or _channels_for(fmt, num_channels), format=fmt,
+                    channels=channels or channels_for(fmt, num_channels), format=fmt,
                     command=info.command)
     (out / "README.md").write_text(render_card(dd, card), encoding="utf-8")
     with open(out / SKIP_LOG, "w", encoding="utf-8") as f:
@@ -145,19 +146,6 @@ def _to_dataset(rows: list[dict[str, Any]], feats: datasets.Features) -> dataset
     columns = {name: [r[name] for r in rows] for name in feats}
     columns["motion"] = [np.asarray(m, dtype=np.float32) for m in columns["motion"]]
     return datasets.Dataset.from_dict(columns, features=feats)
-
-
-def _channels_for(fmt: str, num_channels: int) -> tuple[str, ...]:
-    from tdmm_lm.motion.formats import ARKIT61_CHANNELS, flame_channels
-    if fmt == "arkit61":
-        return ARKIT61_CHANNELS
-    for eyes in (False, True):
-        for eyelids in (False, True):
-            for n in (50, 100):
-                names = flame_channels(n, eyes=eyes, eyelids=eyelids)
-                if len(names) == num_channels:
-                    return names
-    raise TdmmError(f"no flame layout has {num_channels} channels")
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:

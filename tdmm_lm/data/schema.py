@@ -23,7 +23,8 @@ import datasets
 import numpy as np
 
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.motion.formats import get_format
+from tdmm_lm.motion.formats import channels_for, get_format
+from tdmm_lm.motion.types import Motion
 
 COLUMNS = ("id", "subject", "text", "texts", "motion", "fps", "format", "attributes", "source")
 SPLITS = ("train", "validation", "test")
@@ -69,6 +70,15 @@ def validate_row(row: Mapping[str, Any]) -> None:
         json.loads(row["attributes"])
     except (TypeError, ValueError):
         raise TdmmError(f"{where}: 'attributes' must be a JSON string") from None
+
+
+def row_motion(row: Mapping[str, Any]) -> Motion:
+    """A dataset row (or a generated sample) as a ``Motion``; channel names come from the format
+    and channel count, and ``meta`` keeps the id, subject, text and source."""
+    data = np.asarray(row["motion"], dtype=np.float32)
+    meta = {k: row[k] for k in ("id", "subject", "text", "source") if k in row}
+    return Motion(data, float(row["fps"]), row["format"], channels_for(row["format"], data.shape[1]),
+                  meta=meta)
 
 
 def load_dataset_dict(path: str) -> datasets.DatasetDict:

@@ -137,6 +137,20 @@ def flame_channels(n_expression: int = 50, eyes: bool = False, eyelids: bool = F
     return tuple(names)
 
 
+def channels_for(format: str, num_channels: int) -> tuple[str, ...]:
+    """The channel layout of ``format`` with ``num_channels`` channels (datasets store only D)."""
+    if format == "arkit61" and num_channels == len(ARKIT61_CHANNELS):
+        return ARKIT61_CHANNELS
+    if format == "flame":
+        for n in FLAME_EXPRESSION_SIZES:
+            for eyes in (False, True):
+                for eyelids in (False, True):
+                    names = flame_channels(n, eyes=eyes, eyelids=eyelids)
+                    if len(names) == num_channels:
+                        return names
+    raise TdmmError(f"no {format} channel layout has {num_channels} channels")
+
+
 def _flame_layout(channels: tuple[str, ...]) -> tuple[int, bool, bool]:
     n_expression = sum(1 for c in channels if c.startswith("expr_"))
     if n_expression not in FLAME_EXPRESSION_SIZES:

@@ -5,22 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 import datasets
 import numpy as np
 
-from tdmm_lm.data.recipe import _channels_for   # the schema stores a format + channel count
-from tdmm_lm.data.schema import features
+from tdmm_lm.data.schema import features, row_motion
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.types import Motion
-
-
-def row_motion(row: Mapping[str, Any]) -> Motion:
-    """One dataset row → ``Motion`` (channel names from the format and channel count)."""
-    data = np.asarray(row["motion"], dtype=np.float32)
-    return Motion(data, float(row["fps"]), row["format"], _channels_for(row["format"], data.shape[1]),
-                  meta={"id": row.get("id"), "subject": row.get("subject")})
 
 
 def split_motions(split: datasets.Dataset, limit: int | None = None) -> list[Motion]:

@@ -21,8 +21,8 @@ from tdmm_lm.data.facescript.flame_map import arkit_curves_to_flame
 from tdmm_lm.data.facescript.plan import SegmentSpec, layout, sample_specs
 from tdmm_lm.data.facescript.subjects import subject_id, subject_style
 from tdmm_lm.data.facescript.text import paraphrases
+from tdmm_lm.data.schema import row_motion
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.motion.formats import ARKIT61_CHANNELS, flame_channels
 from tdmm_lm.motion.types import Motion
 
 DEFAULT_FPS: Mapping[str, float] = {"arkit61": 30.0, "flame": 25.0}  # arkit: half of LLF's 60
@@ -113,10 +113,5 @@ def generate_corpus(config: FaceScriptConfig) -> Iterator[dict[str, Any]]:
 
 
 def sample_to_motion(row: Mapping[str, Any]) -> Motion:
-    """A row (from ``generate_sample`` or a loaded dataset) as a ``Motion``; meta keeps the id,
-    subject, text and source."""
-    data = np.asarray(row["motion"], dtype=np.float32)
-    fmt = row["format"]
-    channels = ARKIT61_CHANNELS if fmt == "arkit61" else flame_channels(50)
-    meta = {k: row[k] for k in ("id", "subject", "text", "source") if k in row}
-    return Motion(data, float(row["fps"]), fmt, channels, meta=meta)
+    """A generated sample (or a loaded row) as a ``Motion`` (see ``schema.row_motion``)."""
+    return row_motion(row)

@@ -1,0 +1,28 @@
+"""Every shipped config loads and starts with the command that runs it."""
+
+from pathlib import Path
+
+import pytest
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+LOADERS = {"vqvae": "tdmm_lm.vqvae:VQConfig"}
+
+
+def _all_configs():
+    return sorted(CONFIGS.rglob("*.yaml"))
+
+
+def test_there_are_configs():
+    assert _all_configs()
+
+
+@pytest.mark.parametrize("path", _all_configs(), ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_config_loads_and_names_its_command(path):
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# tdmm-lm ") or first.startswith("# accelerate launch"), first
+    group = path.relative_to(CONFIGS).parts[0]
+    assert group in LOADERS, f"no loader registered for configs/{group}"
+    module, name = LOADERS[group].split(":")
+    loader = getattr(__import__(module, fromlist=[name]), name)
+    config = loader.from_yaml(path)
+    assert config is not None
