@@ -112,7 +112,7 @@ def to_plain(obj: Any) -> Any:
     if isinstance(obj, ChumpyArray):
         return obj.to_numpy()
     if isinstance(obj, dict):
-        return type(obj)((k, to_plain(v)) for k, v in obj.items()) if not isinstance(obj, type) else obj
+        return type(obj)((k, to_plain(v)) for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         return type(obj)(to_plain(v) for v in obj)
     return obj

@@ -36,7 +36,8 @@ class SkipLog:
 
     def skip(self, source: str | Path, reason: str) -> None:
         if self.strict:
-            raise TdmmError(f"{source}: {reason}" if str(reason).find(str(source)) < 0 else reason)
+            # reasons from file errors already start with the path
+            raise TdmmError(reason if str(source) in reason else f"{source}: {reason}")
         self.skipped.append({"source": str(source), "reason": str(reason)})
 
     def summary(self) -> str:
