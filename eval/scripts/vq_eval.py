@@ -23,7 +23,7 @@ from tdmm_lm.cli.vq import load_tokenizer  # noqa: E402
 from tdmm_lm.motion import load  # noqa: E402
 from tdmm_lm.provenance import write_result  # noqa: E402
 from tdmm_lm.vqvae.evaluate import evaluate_dataset, evaluate_motions  # noqa: E402
-from tdmm_lm.vqvae.train import build_geometry  # noqa: E402
+from tdmm_lm.geometry import FaceGeometry  # noqa: E402
 
 REGIONS = ("face", "lips", "eyes", "brows", "jaw", "cheeks", "nose")
 
@@ -77,7 +77,7 @@ def main() -> int:
              "encode frames/s | decode frames/s |",
              "| --- |" + " --- |" * 14, row(f"{args.split} split (subject-disjoint)", test)]
     if REAL_TAKE.exists():
-        geometry = build_geometry(tok.format, tok.channels, args.rig)
+        geometry = FaceGeometry.for_format(tok.format, tok.channels, rig=args.rig)
         real = evaluate_motions(tok, [load(REAL_TAKE)], geometry)
         results["real_take"] = real
         lines.append(row(f"real take {REAL_TAKE.name} (60→{tok.fps:g} fps)", real))

@@ -76,11 +76,24 @@ class FaceGeometry(nn.Module):
             self._regions_cache = regions_from_influence(self.region_influence())
         return self._regions_cache
 
-    def vertex_subset(self, n: int, seed: int = 0) -> Tensor:
-        """``n`` sorted vertex ids drawn (fixed ``seed``) among vertices the motion can move."""
-        moving = np.nonzero(np.maximum.reduce(list(self.region_influence().values())) > 0)[0]
+    def vertex_subset(self, n: int, seed: int = 0, *, weighted: bool = False) -> Tensor:
+        """``n`` sorted vertex ids drawn (fixed ``seed``) among vertices the motion can move.
+
+        ``weighted``: draw with probability proportional to each vertex's motion range (the
+        largest displacement any region's controls cause; eyeball vertices, ``inf`` there, count
+        as the largest finite range), so losses see the vertices that move most.
+        """
+        influence = np.maximum.reduce([np.asarray(v, np.float64)
+                                       for v in self.region_influence().values()])
+        moving = np.nonzero(influence > 0)[0]
+        p = None
+        if weighted:
+            finite = influence[np.isfinite(influence)]
+            influence = np.where(np.isfinite(influence), influence,
+                                 finite.max() if len(finite) else 1.0)
+            p = influence[moving] / influence[moving].sum()
         rng = np.random.default_rng(seed)
-        pick = np.sort(rng.choice(moving, size=min(n, len(moving)), replace=False))
+        pick = np.sort(rng.choice(moving, size=min(n, len(moving)), replace=False, p=p))
         return torch.as_tensor(pick, dtype=torch.long)
 
     def motion_tensor(self, motion: Motion) -> Tensor:

@@ -109,12 +109,13 @@ def evaluate_dataset(tokenizer, dataset: str, split: str = "test", *, rig=None, 
     from tdmm_lm.data.schema import load_dataset_dict
     from tdmm_lm.errors import TdmmError
     from tdmm_lm.vqvae.dataset import split_motions
-    from tdmm_lm.vqvae.train import build_geometry
+    from tdmm_lm.geometry import FaceGeometry
 
     dd = load_dataset_dict(dataset)
     if split not in dd:
         raise TdmmError(f"{dataset}: no split {split!r} (has {sorted(dd)})")
-    geometry = build_geometry(tokenizer.format, tokenizer.channels, rig, flame_model)
+    geometry = FaceGeometry.for_format(tokenizer.format, tokenizer.channels, rig=rig,
+                                       flame_model=flame_model)
     metrics = evaluate_motions(tokenizer, split_motions(dd[split], limit), geometry)
     metrics.update(split=split, dataset=str(dataset))
     return metrics

@@ -10,31 +10,11 @@ covered while the rigid skull is not sampled at all.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tdmm_lm.vqvae.config import LossConfig
-
-
-def influence_vertex_subset(geometry, n: int, seed: int = 0) -> Tensor:
-    """``n`` sorted vertex ids drawn without replacement with P ∝ the vertex's motion range.
-
-    The range is the largest displacement any region's controls cause (``region_influence``);
-    eyeball vertices, marked ``inf`` there, count as the largest finite range.
-    """
-    influence = np.maximum.reduce([np.asarray(v, np.float64)
-                                   for v in geometry.region_influence().values()])
-    finite = influence[np.isfinite(influence)]
-    influence = np.where(np.isfinite(influence), influence, finite.max() if len(finite) else 1.0)
-    moving = np.nonzero(influence > 0)[0]
-    if len(moving) == 0:
-        return geometry.vertex_subset(n, seed)
-    p = influence[moving] / influence[moving].sum()
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(moving, size=min(n, len(moving)), replace=False, p=p)
-    return torch.as_tensor(np.sort(pick), dtype=torch.long)
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
@@ -59,8 +39,8 @@ class VQLoss(nn.Module):
         if cfg.vertex > 0 and geometry is None:
             raise ValueError("loss.vertex > 0 needs a face geometry")
         if self.geometry is not None:
-            ids = (influence_vertex_subset(geometry, cfg.vertex_subset, seed)
-                   if cfg.vertex_sampling == "influence" else geometry.vertex_subset(cfg.vertex_subset, seed))
+            ids = geometry.vertex_subset(cfg.vertex_subset, seed,
+                                         weighted=cfg.vertex_sampling == "influence")
             self.register_buffer("vertex_ids", ids, persistent=False)
 
     def forward(self, target: Tensor, recon: Tensor, mask: Tensor, commitment: Tensor,

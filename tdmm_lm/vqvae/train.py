@@ -32,12 +32,6 @@ from tdmm_lm.vqvae.tokenizer import MotionTokenizer, prepare_motion
 STATE_FILE = "trainer_state.json"
 
 
-def build_geometry(format: str, channels: tuple[str, ...], rig=None, flame_model=None):
-    """The face geometry for losses and metrics (rig resolution order of geometry/rig.py)."""
-    from tdmm_lm.geometry import FaceGeometry
-    return FaceGeometry.for_format(format, channels, rig=rig, flame_model=flame_model)
-
-
 def lr_factor(step: int, cfg) -> float:
     """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
     if step < cfg.warmup_steps:
@@ -92,7 +86,9 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
                         "fps; lower train.window")
     val_motions = split_motions(dd["validation"], tc.max_val_samples)
 
-    geometry = build_geometry(first.format.name, first.channels, rig, flame_model)
+    from tdmm_lm.geometry import FaceGeometry
+    geometry = FaceGeometry.for_format(first.format.name, first.channels, rig=rig,
+                                       flame_model=flame_model)
     loss_fn = VQLoss(cfg.loss, geometry, seed=tc.seed).to(accelerator.device)
     optimizer = torch.optim.AdamW(tokenizer.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, tc))
