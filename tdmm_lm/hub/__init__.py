@@ -1,0 +1,27 @@
+"""Publish models and datasets to the Hugging Face Hub, and load them back by repo id.
+
+    tdmm-lm publish tokenizer runs/vq_tiny/best --repo-id you/tdmm-vq-tiny --dry-run
+    tdmm-lm publish llm runs/lm_tiny --repo-id you/tdmm-lm-tiny [--private]
+    tdmm-lm publish baseline runs/mdm_tiny --repo-id you/tdmm-mdm-tiny
+    tdmm-lm publish dataset runs/facescript --repo-id you/facescript
+
+Every publish (1) checks the token and the connection (skipped with ``--dry-run``), (2) writes the
+exact repository folder (``--out``, default ``<DIR>-hub``): safetensors weights, configs, a card
+from a template with license, tags, ``base_model``, datasets, metrics from ``eval/results/`` and a
+usage snippet, (3) reloads it from that folder with the loader a user calls and checks that it
+reproduces the source on a fixed input, and only then (4) uploads it as one ``upload_folder``
+commit. A failed check or a missing token leaves nothing on the Hub.
+
+``resolve_model_folder(path_or_repo_id)`` turns a folder or a Hub id into a local folder, so
+every loader can accept both.
+
+Modules: resolve.py (folder or Hub id) · config.py · publish.py (the pipeline) · models.py and
+dataset.py (one stager per kind) · card.py (model card template) · results.py (metrics).
+"""
+
+from tdmm_lm.hub.config import KINDS, PublishConfig, PublishReport
+from tdmm_lm.hub.publish import publish
+from tdmm_lm.hub.resolve import hub_offline, resolve_model_folder
+
+__all__ = ["KINDS", "PublishConfig", "PublishReport", "hub_offline", "publish",
+           "resolve_model_folder"]
