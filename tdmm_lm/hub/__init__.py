@@ -15,12 +15,13 @@ commit. A failed check or a missing token leaves nothing on the Hub.
 ``resolve_model_folder(path_or_repo_id)`` turns a folder or a Hub id into a local folder, so
 every loader can accept both.
 
-Modules: resolve.py (folder or Hub id) · config.py · publish.py (the pipeline) · models.py and
-dataset.py (one stager per kind) · card.py (model card template) · results.py (metrics).
+Modules: resolve.py (folder or Hub id) · config.py · pipeline.py (preflight, build, verify,
+upload) · models.py and dataset.py (one stager per kind) · card.py (model card template) ·
+results.py (metrics from eval/results).
 """
 
 from tdmm_lm.hub.config import KINDS, PublishConfig, PublishReport
-from tdmm_lm.hub.publish import publish
+from tdmm_lm.hub.pipeline import publish
 from tdmm_lm.hub.resolve import hub_offline, resolve_model_folder
 
 __all__ = ["KINDS", "PublishConfig", "PublishReport", "hub_offline", "publish",
