@@ -1,0 +1,50 @@
+"""``tdmm-lm generate "PROMPT" --model DIR -o OUT.{csv,npz,mp4,gif,png} [--seconds S] [--seed N]``:
+Language2Motion with any generator folder (a TDMM-LM run, an MDM or a T2M-GPT checkpoint)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tdmm_lm.errors import TdmmError
+
+MOTION_FILES = (".csv", ".npz")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("generate", help="generate facial motion from a prompt")
+    p.add_argument("prompt", help="what the face should do")
+    p.add_argument("--model", required=True, help="generator folder (generator.json inside)")
+    p.add_argument("-o", "--output", required=True,
+                   help="OUT.csv (Live Link Face) | OUT.npz | OUT.mp4 / .gif / .png (rendered)")
+    p.add_argument("--seconds", type=float, help="duration (default: the model decides)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rig", default=None, help="ARKit rig .npz for rendering")
+    p.add_argument("--device", default=None, help="torch device (default: CPU)")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from tdmm_lm.generators import BuildContext, load_generator
+
+    out = Path(args.output)
+    from tdmm_lm.geometry.render import FORMATS
+    if out.suffix.lower() not in MOTION_FILES + tuple(FORMATS):   # fail before any slow work
+        raise TdmmError(f"cannot write {out}: use one of {', '.join(MOTION_FILES + tuple(FORMATS))}")
+    if not args.prompt.strip():
+        raise TdmmError("the prompt is empty")
+    if args.seconds is not None and args.seconds <= 0:
+        raise TdmmError(f"--seconds must be > 0, got {args.seconds:g}")
+    generator = load_generator(args.model, BuildContext(device=args.device))
+    lengths = None if args.seconds is None else [max(1, round(args.seconds * generator.fps))]
+    motion = generator.generate([args.prompt], lengths, seed=args.seed)[0]
+    if out.suffix.lower() in MOTION_FILES:
+        from tdmm_lm.motion import save
+        save(motion, out)
+    else:
+        from tdmm_lm.geometry import FaceGeometry
+        from tdmm_lm.geometry.render import render_to_file
+        geometry = FaceGeometry.for_format(motion.format, motion.channels, rig=args.rig)
+        render_to_file(geometry, motion, out, captions=[args.prompt], fps=motion.fps)
+    print(f"wrote {out} ({motion.num_frames} frames at {motion.fps:g} fps, "
+          f"{motion.num_frames / motion.fps:.2f} s)")
+    return 0

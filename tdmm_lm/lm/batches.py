@@ -1,0 +1,95 @@
+"""Training and validation batches: clips of a tokenized split → sampled examples → tensors.
+
+Batches are a pure function of (seed, process, step), so a resumed run draws what it would have
+drawn, and every process of a data-parallel run draws different examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from tdmm_lm.errors import TdmmError
+from tdmm_lm.lm.prompts import (DESCRIBE_QUESTIONS, IGNORE, Example, encode_example,
+                                generate_prompt, make_example, motion_message)
+from tdmm_lm.lm.vocab import MotionVocab
+
+
+@dataclass
+class Clip:
+    """What the LM needs of one dataset row (no motion arrays: they stay on disk)."""
+
+    texts: list[str]
+    attributes: str
+    codes: list[int]
+    seconds: float     # duration of the motion the codes decode to
+
+
+def load_clips(split, tokens_per_second: float, limit: int | None = None) -> list[Clip]:
+    """The clips of a tokenized split (the first ``limit`` when given)."""
+    if "codes" not in split.column_names:
+        raise TdmmError("the dataset has no `codes` column: run `tdmm-lm vq tokenize-dataset` first")
+    n = len(split) if limit is None else min(limit, len(split))
+    cols = split.select_columns(["texts", "attributes", "codes"]).select(range(n))
+    return [Clip(list(r["texts"]), r["attributes"], [int(c) for c in r["codes"]],
+                 len(r["codes"]) / tokens_per_second) for r in cols]
+
+
+def sample_examples(clips: Sequence[Clip], vocab: MotionVocab, tasks: dict[str, float], n: int,
+                    rng: np.random.Generator, duration_prob: float) -> list[Example]:
+    """``n`` examples: a task drawn by weight, a clip drawn uniformly, then a random example."""
+    names = [t for t, w in tasks.items() if w > 0]
+    weights = np.array([tasks[t] for t in names], dtype=float)
+    picks = rng.choice(len(names), size=n, p=weights / weights.sum())
+    out = []
+    for k in picks:
+        clip = clips[int(rng.integers(len(clips)))]
+        example = make_example(names[k], {"texts": clip.texts, "attributes": clip.attributes},
+                               vocab.to_text(clip.codes), clip.seconds, rng, duration_prob)
+        example.codes = clip.codes
+        out.append(example)
+    return out
+
+
+def step_rng(seed: int, process: int, step: int) -> np.random.Generator:
+    return np.random.default_rng([seed, process, step])
+
+
+def collate(tokenizer, examples: Sequence[Example], max_length: int) -> dict[str, torch.Tensor]:
+    """``input_ids``, ``attention_mask`` and ``labels`` ``[B, L]``, right-padded."""
+    encoded = [encode_example(tokenizer, e, max_length) for e in examples]
+    length = max(len(ids) for ids, _ in encoded)
+    ids = torch.full((len(encoded), length), tokenizer.pad_token_id, dtype=torch.long)
+    labels = torch.full((len(encoded), length), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(encoded), length), dtype=torch.long)
+    for i, (x, y) in enumerate(encoded):
+        ids[i, :len(x)], labels[i, :len(y)], mask[i, :len(x)] = torch.tensor(x), torch.tensor(y), 1
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def code_batch(codes: Sequence[Sequence[int]], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Code lists → ``codes [B, T]`` (0-padded) + ``mask [B, T]``; lists longer than
+    ``max_tokens`` are cut."""
+    length = max(min(len(c), max_tokens) for c in codes)
+    out = torch.zeros(len(codes), length, dtype=torch.long)
+    mask = torch.zeros(len(codes), length, dtype=torch.bool)
+    for i, c in enumerate(codes):
+        c = list(c)[:max_tokens]
+        out[i, :len(c)], mask[i, :len(c)] = torch.tensor(c, dtype=torch.long), True
+    return out, mask
+
+
+# ---- fixed validation / test examples ---------------------------------------------------------------
+def describe_examples(clips: Sequence[Clip], vocab: MotionVocab) -> list[Example]:
+    """One canonical M2L example per clip (first question, canonical description)."""
+    return [Example("describe", [motion_message(vocab.to_text(c.codes), DESCRIBE_QUESTIONS[0])],
+                    c.texts[0]) for c in clips]
+
+
+def generate_examples(clips: Sequence[Clip], vocab: MotionVocab) -> list[Example]:
+    """One canonical L2M example per clip (canonical text, no duration)."""
+    return [Example("generate", [{"role": "user", "content": generate_prompt(c.texts[0])}],
+                    vocab.to_text(c.codes)) for c in clips]

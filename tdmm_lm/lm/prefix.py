@@ -1,0 +1,128 @@
+"""Prefix-mode L2M (the TDMM-LM paper's): a motion-code transformer conditioned on word-level
+features of the prompt, from a frozen pretrained text encoder (default: the packaged
+all-MiniLM-L6-v2) or from the LM's own hidden states, through a learned projection prefix.
+
+    prefix = PrefixL2M.build(motion_tokenizer, cfg.l2m, cond_dim=384, max_seconds=10)
+    feats, mask = text_features(texts)                 # [B, L, cond_dim], [B, L]
+    loss, acc = prefix.loss(feats, mask, codes, codes_mask)
+    codes = prefix.generate(feats, mask, lengths=[60, None], ...)
+
+Saved as ``prefix/model.safetensors`` + ``prefix/config.json``; the text encoder is not saved
+(it is frozen and named in the config: the packaged MiniLM, an encoder id, or ``lm``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from tdmm_lm.errors import TdmmError
+from tdmm_lm.nn.code_gpt import CodeGPT, code_targets, interleaved_levels, next_code_loss
+
+FeatureFn = Callable[[Sequence[str]], "tuple[torch.Tensor, torch.Tensor]"]
+
+
+class PrefixL2M(nn.Module):
+    """``CodeGPT`` over the motion tokenizer's flat codes (``levels`` interleaved per step)."""
+
+    def __init__(self, num_codes: int, levels: int, cond_dim: int, width: int, layers: int,
+                 heads: int, max_tokens: int, dropout: float = 0.1, text_features: str = "minilm"):
+        super().__init__()
+        self.settings = dict(num_codes=num_codes, levels=levels, cond_dim=cond_dim, width=width,
+                             layers=layers, heads=heads, max_tokens=max_tokens, dropout=dropout,
+                             text_features=text_features)
+        self.levels, self.text_features = levels, text_features
+        self.gpt = CodeGPT(num_codes, cond_dim, width, layers, heads, max_tokens, dropout)
+
+    @classmethod
+    def build(cls, motion_tokenizer, l2m, cond_dim: int, max_seconds: float) -> PrefixL2M:
+        levels = motion_tokenizer.levels
+        max_tokens = math.ceil(max_seconds * motion_tokenizer.tokens_per_second / levels) * levels
+        return cls(motion_tokenizer.vocab_size, levels, cond_dim, l2m.width, l2m.layers, l2m.heads,
+                   max_tokens, l2m.dropout, l2m.text_features)
+
+    @property
+    def max_tokens(self) -> int:
+        return self.gpt.max_tokens
+
+    def loss(self, cond: torch.Tensor, cond_mask: torch.Tensor, codes: torch.Tensor,
+             codes_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher-forced (next-code cross-entropy, code accuracy) for ``codes [B, T]``."""
+        logits = self.gpt(cond, cond_mask, codes, codes_mask)
+        targets = code_targets(codes, codes_mask, self.gpt.end)
+        loss = next_code_loss(logits, codes, codes_mask)
+        real = torch.zeros_like(targets, dtype=torch.bool)
+        real[:, :codes.shape[1]] = codes_mask
+        acc = (logits.argmax(-1)[real] == targets[real]).float().mean()
+        return loss, acc
+
+    def generate(self, cond: torch.Tensor, cond_mask: torch.Tensor, lengths: Sequence[int | None],
+                 *, temperature: float = 1.0, top_k: int = 0, seed: int = 0) -> list[list[int]]:
+        """Code lists, one per row; a row with a length gets exactly that many codes (END is
+        forbidden before and forced at it), others stop at END or ``max_tokens``."""
+        levels_rule = interleaved_levels(self.levels, self.gpt.num_codes // self.levels)
+        need = torch.tensor([-1 if n is None else min(n, self.max_tokens) for n in lengths])
+
+        def allowed(t: int, prefix: torch.Tensor) -> torch.Tensor:
+            mask = levels_rule(t, prefix)
+            fixed = need >= 0
+            mask[fixed & (need > t), -1] = False
+            mask[fixed & (need <= t)] = False
+            mask[fixed & (need <= t), -1] = True
+            return mask
+
+        gen = torch.Generator(device=cond.device).manual_seed(seed)
+        longest = max(self.max_tokens if n < 0 else int(n) for n in need.tolist())
+        return self.gpt.generate(cond, cond_mask, max_tokens=longest, top_k=top_k or None,
+                                 temperature=temperature or 1.0, greedy=temperature == 0,
+                                 generator=gen, allowed=allowed)
+
+    # ---- folder -----------------------------------------------------------------------------------
+    def save(self, folder: str | Path, state_dict: dict | None = None) -> None:
+        from safetensors.torch import save_file
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = state_dict if state_dict is not None else self.state_dict()
+        save_file({k: v.detach().contiguous().cpu() for k, v in state.items()},
+                  str(folder / "model.safetensors"))
+        (folder / "config.json").write_text(json.dumps(self.settings, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str | torch.device = "cpu") -> PrefixL2M:
+        from safetensors.torch import load_file
+        folder = Path(folder)
+        try:
+            settings = json.loads((folder / "config.json").read_text())
+            model = cls(**settings)
+            model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
+        except (OSError, ValueError, TypeError, RuntimeError) as e:
+            raise TdmmError(f"{folder}: not a prefix L2M model folder ({str(e).splitlines()[0]})") from None
+        return model.to(device).eval()
+
+
+def minilm_features(name: str, device) -> tuple[FeatureFn, int]:
+    """A frozen text encoder's word features (``"minilm"``: the packaged one) and their width."""
+    from tdmm_lm.text_encoder import TextEncoder
+    encoder = TextEncoder.load(name, device)
+    return encoder.encode_words, encoder.dim
+
+
+def lm_features(model, tokenizer) -> FeatureFn:
+    """The LM's last hidden states over the prompt's tokens, frozen (no gradient into the LM)."""
+    @torch.no_grad()
+    def encode(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        batch = tokenizer(list(texts), padding=True, return_tensors="pt", add_special_tokens=False)
+        device = next(model.parameters()).device
+        out = model(input_ids=batch["input_ids"].to(device),
+                    attention_mask=batch["attention_mask"].to(device), output_hidden_states=True)
+        return out.hidden_states[-1].float(), batch["attention_mask"].bool().to(device)
+    return encode
+
+
+def lm_hidden_size(model) -> int:
+    return int(model.get_input_embeddings().weight.shape[1])

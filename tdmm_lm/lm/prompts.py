@@ -1,0 +1,173 @@
+"""The conversations TDMM-LM is trained on and prompted with, and their token ids + labels.
+
+Three tasks share one run (``data.tasks`` weights):
+
+- ``describe`` (M2L): a motion span and a request for a description → one of the clip's
+  paraphrases (a different one each time: the paraphrases are the augmentation);
+- ``chat`` (M2L): a motion span and a question answered from the ground-truth attributes
+  (emotion, which eye winks, whether and how the head moves, intensity, what happens first),
+  sometimes after an earlier question and answer;
+- ``generate`` (L2M): a paraphrase, sometimes with its duration ("for 3.5 seconds") → the motion
+  span (vocab mode; in prefix mode the prompt conditions the prefix model instead).
+
+Every example goes through the tokenizer's own chat template; the loss sees the assistant answer
+only (prompt labels are -100), and the answer ends with the tokenizer's eos token.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from tdmm_lm.data.facescript.plan import SegmentSpec
+from tdmm_lm.data.facescript.text import clause, third_person
+
+IGNORE = -100   # label of tokens the loss skips (torch cross-entropy's ignore_index)
+
+DESCRIBE_QUESTIONS = ("Describe the facial motion.", "What does the face do?",
+                      "Describe this facial motion in one sentence.", "What happens in this clip?")
+GENERATE_INSTRUCTIONS = ("Generate facial motion", "Animate this", "Make the face do this",
+                         "Create a facial animation")
+CHAT_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "emotion": ("What emotion does the person show?", "How does the person feel?",
+                "Which emotion is this?"),
+    "wink": ("Which eye winks?", "Does the person wink, and with which eye?"),
+    "head": ("Does the head move?", "What does the head do?", "Is there any head motion?"),
+    "intensity": ("How intense is the expression?", "How strong is the motion?"),
+    "first": ("What happens first?", "What is the first thing the person does?"),
+}
+_EMOTION_ANSWERS = {"neutral": "The face shows no particular emotion; it stays neutral.",
+                    "contempt": "The person shows contempt."}
+_HEAD_ANSWERS = {"none": "No, the head stays still.", "nod": "Yes, the head nods.",
+                 "shake": "Yes, the head shakes from side to side.",
+                 "tilt": "Yes, the head tilts to the {side}."}
+
+
+@dataclass
+class Example:
+    """One training conversation: ``messages`` (the prompt turns) and the answer to learn."""
+
+    task: str
+    messages: list[dict[str, str]]
+    target: str
+    codes: list[int] | None = None   # the clip's motion codes (prefix mode learns them)
+
+
+# ---- prompts (also used at inference) -----------------------------------------------------------
+def motion_message(span: str, question: str) -> dict[str, str]:
+    """The user turn that shows a motion span and asks about it."""
+    return {"role": "user", "content": f"{span}\n{question}"}
+
+
+def chat_messages(span: str, question: str, history: Sequence[tuple[str, str]] = ()
+                  ) -> list[dict[str, str]]:
+    """A conversation about one motion: the motion comes with the first question."""
+    turns = [*history, (question, None)]
+    messages = [motion_message(span, turns[0][0])]
+    for i, (q, a) in enumerate(turns):
+        if i:
+            messages.append({"role": "user", "content": q})
+        if a is not None:
+            messages.append({"role": "assistant", "content": a})
+    return messages
+
+
+def generate_prompt(text: str, seconds: float | None = None,
+                    instruction: str | None = GENERATE_INSTRUCTIONS[0]) -> str:
+    """``"Generate facial motion: A person smiles for 3.5 seconds."`` (no instruction: the
+    prefix model's condition, ``"A person smiles for 3.5 seconds."``)."""
+    body = text.strip().rstrip(".") + (f" for {seconds:g} seconds." if seconds else ".")
+    return f"{instruction}: {body}" if instruction else body
+
+
+def round_seconds(seconds: float) -> float:
+    """Durations are spoken to the half second."""
+    return max(0.5, round(seconds * 2) / 2)
+
+
+# ---- ground-truth answers -------------------------------------------------------------------------
+def _segment_phrase(seg: dict[str, Any]) -> str:
+    spec = SegmentSpec(seg["action"], seg.get("side"), seg.get("intensity", "moderate"),
+                       seg.get("speed", "normal"), int(seg.get("repetitions", 1)))
+    phrase, pre = clause(spec, None)
+    return f"{pre} {third_person(phrase)}".strip()
+
+
+def answer(kind: str, attributes: dict[str, Any]) -> str:
+    """The ground-truth answer to a ``CHAT_QUESTIONS`` kind, from a clip's attributes."""
+    segments = attributes.get("segments", [])
+    if kind == "emotion":
+        emotion = attributes.get("emotion", "neutral")
+        return _EMOTION_ANSWERS.get(emotion, f"The person looks {emotion}.")
+    if kind == "wink":
+        sides = [s["side"] for s in segments if s["action"] == "wink"]
+        return f"The {sides[0]} eye winks." if sides else "Neither eye winks."
+    if kind == "head":
+        head = attributes.get("head_motion") or {"type": "none"}
+        return _HEAD_ANSWERS[head["type"]].format(side=head.get("side"))
+    if kind == "intensity":
+        return f"The motion is {attributes.get('intensity', 'moderate')}."
+    if kind == "first":
+        return f"First, the person {_segment_phrase(segments[0])}." if segments else "Nothing happens."
+    raise ValueError(f"unknown question kind {kind!r}")
+
+
+def template_texts() -> list[str]:
+    """Every fixed string the prompts use (the tiny base's BPE tokenizer is trained on them)."""
+    texts = [*DESCRIBE_QUESTIONS, *GENERATE_INSTRUCTIONS, *_EMOTION_ANSWERS.values(),
+             *_HEAD_ANSWERS.values(), "The person looks", "eye winks.", "Neither eye winks.",
+             "The motion is", "First, the person", "seconds."]
+    return texts + [q for qs in CHAT_QUESTIONS.values() for q in qs]
+
+
+# ---- training examples ------------------------------------------------------------------------------
+def _pick(options: Sequence, rng: np.random.Generator):
+    return options[int(rng.integers(len(options)))]
+
+
+def make_example(task: str, row: dict[str, Any], span: str, seconds: float,
+                 rng: np.random.Generator, duration_prob: float = 0.5) -> Example:
+    """A random ``task`` example for a clip. ``row`` has ``texts`` and ``attributes`` (JSON or
+    dict); ``span`` is its motion span text; ``seconds`` its duration. ``task`` may also be
+    ``condition``: prefix mode's L2M text (``target``; no messages)."""
+    texts = row["texts"]
+    if task == "describe":
+        return Example(task, [motion_message(span, _pick(DESCRIBE_QUESTIONS, rng))], _pick(texts, rng))
+    if task == "chat":
+        attrs = row["attributes"]
+        attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
+        kinds = list(CHAT_QUESTIONS)
+        kind = _pick(kinds, rng)
+        history = []
+        if rng.random() < 0.3:  # sometimes a follow-up question: multi-turn chat
+            earlier = _pick([k for k in kinds if k != kind], rng)
+            history = [(_pick(CHAT_QUESTIONS[earlier], rng), answer(earlier, attrs))]
+        return Example(task, chat_messages(span, _pick(CHAT_QUESTIONS[kind], rng), history),
+                       answer(kind, attrs))
+    if task == "generate":
+        said = round_seconds(seconds) if rng.random() < duration_prob else None
+        prompt = generate_prompt(_pick(texts, rng), said, _pick(GENERATE_INSTRUCTIONS, rng))
+        return Example(task, [{"role": "user", "content": prompt}], span)
+    if task == "condition":  # prefix mode: the motion model's text, no chat
+        said = round_seconds(seconds) if rng.random() < duration_prob else None
+        return Example(task, [], generate_prompt(_pick(texts, rng), said, None))
+    raise ValueError(f"unknown task {task!r}")
+
+
+def prompt_ids(tokenizer, messages: list[dict[str, str]]) -> list[int]:
+    """Token ids of ``messages`` + the assistant generation prompt, via the chat template."""
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def encode_example(tokenizer, example: Example, max_length: int) -> tuple[list[int], list[int]]:
+    """``(input_ids, labels)``: prompt labels are ``IGNORE``; the answer + eos is learned.
+    Sequences longer than ``max_length`` are cut at the end."""
+    prompt = prompt_ids(tokenizer, example.messages)
+    target = tokenizer(example.target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    ids = (prompt + target)[:max_length]
+    labels = ([IGNORE] * len(prompt) + target)[:max_length]
+    return ids, labels
