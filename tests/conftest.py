@@ -74,3 +74,16 @@ def tiny_tokenized(tmp_path_factory):
     tok.save_pretrained(root / "motion_tokenizer")
     tokenize_dataset(load_dataset_dict(str(raw)), tok).save_to_disk(str(root / "dataset"))
     return SimpleNamespace(dataset=root / "dataset", tokenizer=root / "motion_tokenizer")
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_run(tiny_tokenized, tmp_path_factory):
+    """A TDMM-LM run folder (tiny config-built Qwen3-style LM, full fine-tuning, vocab-mode L2M)
+    trained 30 steps on ``tiny_tokenized``: ``TDMMLM.from_pretrained(path)`` and
+    ``tdmm_lm.generators.load_generator(path)`` read it. Untrained-quality output: test plumbing."""
+    from tdmm_lm.lm.train import train
+    from tests.lm.helpers import tiny_lm_config
+
+    out = tmp_path_factory.mktemp("lm") / "run"
+    train(tiny_lm_config(tiny_tokenized, out), progress=False)
+    return out
