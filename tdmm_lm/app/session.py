@@ -21,18 +21,16 @@ from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.types import Motion
 
 MAX_SECONDS = 60.0   # longer requests are typos (frames for seconds), not wishes
+# Shown when the model ends its reply at once (barely trained models do), so a reply is visible.
+NO_TEXT = "(no text: the model ended its reply at once)"
 
 
 def load_model(path_or_repo_id: str, device: str | None = None):
     """A trained TDMM-LM from a run folder or a Hub repo id."""
     from tdmm_lm.hub import resolve_model_folder
+    from tdmm_lm.lm.generate import TDMMLM
 
-    folder = resolve_model_folder(path_or_repo_id)
-    try:
-        from tdmm_lm.lm.generate import TDMMLM
-    except ImportError as e:
-        raise TdmmError(f"the TDMM-LM code is not available ({e})") from None
-    return TDMMLM.from_pretrained(str(folder), device=device)
+    return TDMMLM.from_pretrained(str(resolve_model_folder(path_or_repo_id)), device=device)
 
 
 def motion_line(motion: Motion, label: str) -> str:
@@ -82,11 +80,11 @@ class Conversation:
         if not question:
             raise TdmmError("the question is empty")
         answer = self.model.answer(self.current(), question, list(self.history), seed=self.seed)
-        self.history.append((question, answer))
-        return answer
+        self.history.append((question, answer))     # the model's own words, even when empty
+        return answer.strip() or NO_TEXT
 
     def describe(self) -> str:
-        return self.model.describe([self.current()], seed=self.seed)[0]
+        return self.model.describe([self.current()], seed=self.seed)[0].strip() or NO_TEXT
 
     def generate(self, prompt: str, seconds: float | None = None) -> Motion:
         """A motion for ``prompt`` at the model's fps (``seconds`` None: the model decides)."""

@@ -125,7 +125,7 @@ class Demo:
         files = [str(save(motion, folder / "generated.npz"))]
         if motion.format.name == "arkit61":      # Live Link Face CSV holds ARKit only
             files.insert(0, str(save(motion, folder / "generated.csv")))
-        video, curves = preview(motion, f'"{prompt.strip()}"', folder, conv)
+        video, curves = preview(motion, prompt.strip(), folder, conv)
         return conv, f"**{motion_line(motion, 'generated')}**", video, curves, files
 
 
@@ -141,14 +141,14 @@ class _user_errors:
         return False
 
 
-def build_demo(model, *, seed: int = 0, rig: str | None = None,
-               flame_model: str | None = None) -> gr.Blocks:
-    """The Blocks app around ``model``; element ids (``#take-upload`` ...) are what the browser
-    test drives."""
+def build_demo(model, *, seed: int = 0, rig: str | None = None, flame_model: str | None = None,
+               source: str | None = None) -> gr.Blocks:
+    """The Blocks app around ``model`` (``source``: the folder or repo id it came from, for the
+    page); element ids (``#take-upload`` ...) are what the browser test drives."""
     demo = Demo(model, seed=seed, rig=rig, flame_model=flame_model)
     with gr.Blocks(title="TDMM-LM: talk to facial motion", analytics_enabled=False) as app:
         state = gr.State(None)
-        gr.Markdown(f"# TDMM-LM: talk to facial motion\nModel: `{type(model).__name__}`, "
+        gr.Markdown(f"# TDMM-LM: talk to facial motion\nModel: `{source or type(model).__name__}`, "
                     f"motion at {model.fps:g} fps. Upload a take or pick a sample, ask about it, "
                     "or describe a motion to generate.")
         with gr.Row():

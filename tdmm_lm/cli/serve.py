@@ -21,5 +21,5 @@ def run(args) -> int:
     model = load_model(args.model, device=args.device)
     print(f"serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
     serve(model, host=args.host, port=args.port, seed=args.seed, rig=args.rig,
-          flame_model=args.flame_model)
+          flame_model=args.flame_model, source=args.model)
     return 0

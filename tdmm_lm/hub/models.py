@@ -18,7 +18,7 @@ from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.card import (ModelCardText, card_data, copy_configs, render_model_card,
                                training_text)
 from tdmm_lm.hub.config import PublishConfig, Staged
-from tdmm_lm.hub.resolve import REPO_ID, first_line
+from tdmm_lm.hub.resolve import REPO_ID
 from tdmm_lm.hub.results import evaluation_section
 
 PROBE_PROMPT = "a person smiles and then blinks"
@@ -96,14 +96,6 @@ def _same_state(a: dict, b: dict, where: Path) -> None:
 
 # --- language model -------------------------------------------------------------------------------
 
-def _import_lm():
-    try:
-        from tdmm_lm.lm.generate import TDMMLM
-    except ImportError as e:
-        raise TdmmError(f"the TDMM-LM code is not available ({first_line(e)})") from None
-    return TDMMLM
-
-
 def _lm_outputs(lm, probe) -> tuple[list[str], list[np.ndarray]]:
     """What the LM says about the probe motion (a description and a chat answer) and makes of
     the probe prompt, all with seed 0."""
@@ -114,14 +106,16 @@ def _lm_outputs(lm, probe) -> tuple[list[str], list[np.ndarray]]:
 
 
 def stage_llm(config: PublishConfig, folder: Path) -> Staged:
-    TDMMLM = _import_lm()
+    from tdmm_lm.lm.generate import TDMMLM, resolve_run_folder
+
     lm = TDMMLM.from_pretrained(str(config.source))
     lm.save_pretrained(folder)
+    run = resolve_run_folder(str(config.source))     # the run's best/ when given the run
     probe = probe_motion(lm.motion_tokenizer)
     texts, motions = _lm_outputs(lm, probe)
     tokenizer_checks = check_llm_tokenizer(folder, lm.motion_tokenizer.vocab_size)
-    configs = ("train_config.yaml", "config.yaml")
-    copy_configs(config.source, folder, configs)
+    configs = ("config.yaml",)
+    copy_configs(run, folder, configs + ("metrics.json",))
 
     def verify(path: Path) -> list[str]:
         again = TDMMLM.from_pretrained(str(path))
@@ -158,7 +152,7 @@ def stage_llm(config: PublishConfig, folder: Path) -> Staged:
                     "print(lm.answer(load(\"take.csv\"), \"what is the person doing?\"))\n"
                     f"motion = lm.generate([\"{PROBE_PROMPT}\"])[0]\n"
                     "save(motion, \"generated.csv\")      # Live Link Face CSV"),
-            training=training_text(config.source, configs), evaluation=evaluation_section(config),
+            training=training_text(run, configs), evaluation=evaluation_section(config),
             files=files)
         return render_model_card(card_data(config, ["motion-language-model", mt.format,
                                                      "text-generation"], base), text)
@@ -185,10 +179,10 @@ def check_llm_tokenizer(folder: Path, motion_vocab: int) -> list[str]:
 
 
 def base_model_id(folder: Path, lm: Any = None) -> str | None:
-    """The Hub id the LM was fine-tuned from, for the card's ``base_model``: the LM's
-    ``base_model`` attribute, else ``base_model_name_or_path`` in an adapter config. Local
-    paths (a config-built model) are not Hub ids and give None."""
-    candidates = [getattr(lm, "base_model", None)]
+    """The Hub id the LM was fine-tuned from, for the card's ``base_model``: its config's
+    ``model.base_model``, else ``base_model_name_or_path`` in an adapter config. Local paths
+    and the config-built tiny base are not Hub ids and give None."""
+    candidates = [getattr(getattr(getattr(lm, "cfg", None), "model", None), "base_model", None)]
     for path in sorted(folder.rglob("adapter_config.json")):
         candidates.append(json.loads(path.read_text()).get("base_model_name_or_path"))
     for c in candidates:
