@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-LOADERS = {"vqvae": "tdmm_lm.vqvae:VQConfig"}
+LOADERS = {"vqvae": "tdmm_lm.vqvae:VQConfig", "lm": "tdmm_lm.lm.config:LMConfig",
+           "accelerate": "tdmm_lm.lm.launch_configs:AccelerateLaunchConfig"}
 
 
 def _all_configs():
@@ -26,3 +27,10 @@ def test_config_loads_and_names_its_command(path):
     loader = getattr(__import__(module, fromlist=[name]), name)
     config = loader.from_yaml(path)
     assert config is not None
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.rglob("*.json")), ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_deepspeed_config_parses(path):
+    from tdmm_lm.lm.launch_configs import DeepSpeedSettings
+    assert path.parent.name == "deepspeed", f"no loader for JSON configs outside configs/deepspeed: {path}"
+    assert DeepSpeedSettings.from_json(path).stage in (2, 3)

@@ -170,7 +170,8 @@ def lora_config(model, vocab: MotionVocab, s: LoraSettings):
 def prepare_for_training(model, vocab: MotionVocab, cfg: ModelSection):
     """The model to optimise: a peft LoRA model (``finetune: lora``) or the model itself."""
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+        # non-reentrant: gradients reach LoRA weights even though the frozen inputs need none
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.config.use_cache = False
     if cfg.finetune == "full":
         return model

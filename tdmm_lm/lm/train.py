@@ -160,7 +160,8 @@ def train(cfg: LMConfig, progress: bool = True) -> Path:
             raise TdmmError("prefix mode trains the LM on describe/chat: give one a weight > 0")
     module = TrainModule(model, prefix)
     trainable, total = count_parameters(module)
-    accelerator.print(f"parameters: {trainable:,} trainable of {total:,}")
+    accelerator.print(f"parameters: {trainable:,} trainable of {total:,}; "
+                      f"{accelerator.num_processes} process(es), {accelerator.distributed_type}")
 
     groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": tc.lr}]
     if prefix is not None:
@@ -269,6 +270,8 @@ def train(cfg: LMConfig, progress: bool = True) -> Path:
             state["train_seconds"] += seconds
             state["validation_seconds"] += t_val
             state["train_tokens_per_s"] = tokens / max(seconds, 1e-9)
+            state["world_size"] = accelerator.num_processes
+            state["distributed_type"] = str(accelerator.distributed_type)
             save_last()
             t_start, t_val, tokens = time.perf_counter(), 0.0, 0
         if stop:
