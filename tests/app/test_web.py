@@ -58,6 +58,18 @@ def test_samples_and_errors_show_as_one_line(tmp_path):
         demo.ask(QUESTION, [], None)
 
 
+def test_serve_refuses_a_busy_port_and_a_missing_model(cli, tmp_path):
+    from tdmm_lm.errors import TdmmError
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(TdmmError, match=f"cannot serve on 127.0.0.1:{port} .*pick another --port"):
+            serve(ScriptedLM(), port=port, block=False)
+    rc, out, err = cli("serve", "--model", tmp_path / "nothing")
+    assert rc == 2 and err.count("\n") == 1 and "no such folder" in err
+
+
 # --- the page in a real browser ------------------------------------------------------------------
 
 def _free_port() -> int:
