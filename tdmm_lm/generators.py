@@ -130,8 +130,10 @@ def checkpoint_kind(folder: str | Path) -> str:
 
 
 def load_generator(checkpoint: str | Path, context: BuildContext | None = None) -> MotionGenerator:
-    """Whatever generator a checkpoint folder holds (LM run or baseline)."""
-    return build_generator(checkpoint_kind(checkpoint), str(checkpoint), context)
+    """Whatever generator a checkpoint folder or Hub repo id holds (LM run or baseline)."""
+    from tdmm_lm.hub.resolve import resolve_model_folder   # a leaf: errors + huggingface_hub
+    folder = resolve_model_folder(checkpoint)
+    return build_generator(checkpoint_kind(folder), str(folder), context)
 
 
 # --- reference generators: the ceiling and the floor of every benchmark table -----------------
