@@ -1,0 +1,76 @@
+"""Conversations: ground-truth answers, chat-template encoding with assistant-only labels."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tdmm_lm.lm.model import train_bpe_tokenizer
+from tdmm_lm.lm.prompts import (IGNORE, CHAT_QUESTIONS, Example, answer, chat_messages,
+                                encode_example, generate_prompt, make_example, prompt_ids,
+                                template_texts)
+
+ATTRS = {"segments": [
+    {"action": "tilt_head", "side": "right", "intensity": "strong", "speed": "slow",
+     "repetitions": 1, "start_s": 0.2, "end_s": 1.5, "relation": None},
+    {"action": "wink", "side": "left", "intensity": "moderate", "speed": "normal",
+     "repetitions": 2, "start_s": 1.6, "end_s": 2.4, "relation": "then"}],
+    "emotion": "neutral", "head_motion": {"type": "tilt", "side": "right"}, "intensity": "strong"}
+
+
+def test_answers_come_from_the_attributes():
+    assert answer("wink", ATTRS) == "The left eye winks."
+    assert answer("head", ATTRS) == "Yes, the head tilts to the right."
+    assert answer("intensity", ATTRS) == "The motion is strong."
+    assert answer("first", ATTRS) == "First, the person strongly tilts their head to the right slowly."
+    assert "neutral" in answer("emotion", ATTRS)
+    happy = {**ATTRS, "emotion": "happy", "segments": ATTRS["segments"][:1],
+             "head_motion": {"type": "none", "side": None}}
+    assert answer("emotion", happy) == "The person looks happy."
+    assert answer("wink", happy) == "Neither eye winks."
+    assert answer("head", happy) == "No, the head stays still."
+
+
+def test_generate_prompt_states_the_duration():
+    assert generate_prompt("A person smiles.", 3.5) == "Generate facial motion: A person smiles for 3.5 seconds."
+    assert generate_prompt("A person smiles", None, None) == "A person smiles."
+
+
+def test_chat_messages_put_the_motion_in_the_first_turn():
+    msgs = chat_messages("<S>", "Which eye winks?", [("Does the head move?", "No.")])
+    assert [m["role"] for m in msgs] == ["user", "assistant", "user"]
+    assert msgs[0]["content"] == "<S>\nDoes the head move?" and msgs[2]["content"] == "Which eye winks?"
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return train_bpe_tokenizer(template_texts() + ["A person smiles broadly."] * 5, 400)
+
+
+def test_labels_cover_exactly_the_answer_and_eos(tokenizer):
+    ex = Example("chat", chat_messages("motion here", "Which eye winks?", [("Q1?", "A1.")]),
+                 "The left eye winks.")
+    ids, labels = encode_example(tokenizer, ex, max_length=512)
+    prompt = prompt_ids(tokenizer, ex.messages)
+    assert ids[:len(prompt)] == prompt                       # the prompt inference will use
+    assert labels[:len(prompt)] == [IGNORE] * len(prompt)    # earlier turns are not learned
+    learned = [t for t in labels if t != IGNORE]
+    assert learned[-1] == tokenizer.eos_token_id
+    assert tokenizer.decode(learned[:-1]) == "The left eye winks."
+    cut_ids, cut_labels = encode_example(tokenizer, ex, max_length=10)
+    assert cut_ids == ids[:10] and cut_labels == labels[:10]
+
+
+def test_training_examples_use_paraphrases_and_durations():
+    row = {"texts": ["A person smiles.", "Someone grins."], "attributes": json.dumps(ATTRS)}
+    rng = np.random.default_rng(0)
+    describes = {make_example("describe", row, "<S>", 2.0, rng).target for _ in range(30)}
+    assert describes == set(row["texts"])
+    prompts = [make_example("generate", row, "<S>", 2.2, rng, duration_prob=0.5).messages[0]["content"]
+               for _ in range(40)]
+    with_duration = [p for p in prompts if p.endswith("for 2 seconds.")]
+    assert 5 < len(with_duration) < 35
+    chats = [make_example("chat", row, "<S>", 2.0, rng) for _ in range(60)]
+    assert {c.target for c in chats} == {answer(k, ATTRS) for k in CHAT_QUESTIONS}
+    assert any(len(c.messages) == 3 for c in chats)          # some follow-up questions
+    assert all(c.messages[0]["content"].startswith("<S>\n") for c in chats)
