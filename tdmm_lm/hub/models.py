@@ -197,21 +197,24 @@ SAFE_SUFFIXES = (".json", ".safetensors", ".yaml", ".yml", ".md", ".txt", ".json
 
 
 def stage_baseline(config: PublishConfig, folder: Path) -> Staged:
-    from tdmm_lm.generators import checkpoint_kind, load_generator, write_kind
+    from tdmm_lm.generators import KIND_FILE, checkpoint_kind, load_generator, write_kind
 
     kind = checkpoint_kind(config.source)
     if kind == "tdmm-lm":
         raise TdmmError(f"{config.source} is a TDMM-LM run; publish it with `tdmm-lm publish llm`")
-    gen = load_generator(config.source)
+    # a training run publishes its best checkpoint (the rule every loader applies)
+    ckpt = config.source / "best" if (config.source / "best" / KIND_FILE).is_file() else config.source
+    gen = load_generator(ckpt)
     if hasattr(gen, "save_pretrained"):
         gen.save_pretrained(folder)
     else:   # a checkpoint folder of safe files is its own repository
-        for p in config.source.rglob("*"):
+        for p in ckpt.rglob("*"):
             if p.is_file() and p.suffix.lower() in SAFE_SUFFIXES:
-                (folder / p.relative_to(config.source)).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(p, folder / p.relative_to(config.source))
-    if not (folder / "generator.json").is_file():
+                (folder / p.relative_to(ckpt)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(p, folder / p.relative_to(ckpt))
+    if not (folder / KIND_FILE).is_file():
         write_kind(folder, kind)
+    copy_configs(ckpt, folder, ("config.yaml", "metrics.json"))
     length = max(1, round(PROBE_SECONDS * float(getattr(gen, "fps", 30.0))))
     expected = gen.generate([PROBE_PROMPT], [length], seed=0)[0]
 
@@ -235,7 +238,7 @@ def stage_baseline(config: PublishConfig, folder: Path) -> Staged:
                     "from tdmm_lm.hub import resolve_model_folder\n\n"
                     f"gen = load_generator(resolve_model_folder(\"{config.repo_id}\"))\n"
                     f"motion = gen.generate([\"{PROBE_PROMPT}\"], None, seed=0)[0]"),
-            training=training_text(config.source, ("config.json", "config.yaml")),
+            training=training_text(ckpt, ("config.yaml", "config.json")),
             evaluation=evaluation_section(config), files=files)
         return render_model_card(card_data(config, [kind, "text-to-motion",
                                                      expected.format.name]), text)
