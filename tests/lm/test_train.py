@@ -1,0 +1,78 @@
+"""Training: resumes exactly, both L2M modes save/load/generate, LoRA runs on a local base
+(the hub-id code path) merge and export, and the loop learns."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tdmm_lm.lm.generate import TDMMLM
+from tdmm_lm.lm.train import train
+from tests.lm.helpers import tiny_lm_config
+
+
+def _weights(run):
+    from safetensors.torch import load_file
+    return load_file(str(run / "best" / "model" / "model.safetensors"))
+
+
+def test_resume_continues_bitwise(tiny_tokenized, tmp_path):
+    """A run stopped at step 10 (train.max_minutes) and resumed by re-running the same command
+    ends with the weights of an uninterrupted run."""
+    steps = {"steps": 12, "eval_every": 6, "checkpoint_every": 6, "warmup_steps": 2}
+    train(tiny_lm_config(tiny_tokenized, tmp_path / "a", train=steps), progress=False)
+    b = tmp_path / "b"
+    train(tiny_lm_config(tiny_tokenized, b, train={**steps, "max_minutes": 1e-9}), progress=False)
+    assert json.loads((b / "last" / "trainer_state.json").read_text())["step"] == 10  # stopped early
+    train(tiny_lm_config(tiny_tokenized, b, train=steps), progress=False)
+    log = [json.loads(line) for line in (b / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "val" in r] == [6, 10, 12]    # resumed, not restarted
+    wa, wb = _weights(tmp_path / "a"), _weights(b)
+    for k in wa:
+        torch.testing.assert_close(wb[k], wa[k], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("features", ["minilm", "lm"])
+def test_prefix_mode_trains_saves_and_generates(tiny_tokenized, tmp_path, features):
+    cfg = tiny_lm_config(tiny_tokenized, tmp_path / "run", l2m={"mode": "prefix", "text_features": features},
+                         train={"steps": 6, "eval_every": 6, "checkpoint_every": 6})
+    best = train(cfg, progress=False)
+    assert (best / "prefix" / "model.safetensors").is_file()
+    lm = TDMMLM.from_pretrained(str(tmp_path / "run"))
+    assert lm.prefix is not None and lm.prefix.text_features == features
+    a = lm.generate(["A person smiles.", "Someone winks their right eye."], [41, None], seed=2)
+    assert a[0].num_frames == 41 and 0 < a[1].num_frames <= lm.cfg.generation.max_seconds * lm.fps
+    b = lm.generate(["A person smiles.", "Someone winks their right eye."], [41, None], seed=2)
+    assert all(np.array_equal(x.data, y.data) for x, y in zip(a, b))
+    metrics = json.loads((best / "metrics.json").read_text())
+    assert 0 <= metrics["l2m_token_accuracy"] <= 1 and metrics["m2l_loss"] > 0
+
+
+def test_lora_on_a_local_base_merges_and_exports(tiny_tokenized, tmp_path, cli):
+    """``--base-model FOLDER`` takes the code path of a hub id; the LoRA run merges to full weights."""
+    from transformers import AutoModelForCausalLM
+
+    from tdmm_lm.lm.model import build_tiny_base
+    from tdmm_lm.lm.prompts import template_texts
+
+    cfg = tiny_lm_config(tiny_tokenized, tmp_path / "run",
+                         train={"steps": 4, "eval_every": 4, "checkpoint_every": 4})
+    base = build_tiny_base(cfg.model.tiny, template_texts() * 3, tmp_path / "base")
+    cfg.save_yaml(tmp_path / "config.yaml")
+    rc, out, err = cli("llm", "train", "--config", tmp_path / "config.yaml", "--base-model", base,
+                       "--finetune", "lora", "--no-progress")
+    assert rc == 0, err
+    run = tmp_path / "run" / "best"
+    assert (run / "adapter").is_dir() and not (run / "base").exists() and not (tmp_path / "run" / "base").exists()
+    rc, out, err = cli("llm", "merge-and-export", tmp_path / "run", "--out", tmp_path / "merged")
+    assert rc == 0, err
+    lora, merged = TDMMLM.from_pretrained(str(tmp_path / "run")), TDMMLM.from_pretrained(str(tmp_path / "merged"))
+    assert hasattr(lora.model, "peft_config") and not hasattr(merged.model, "peft_config")
+    plain = AutoModelForCausalLM.from_pretrained(str(tmp_path / "merged" / "model"))
+    ids = torch.tensor([lora.vocab.to_ids([0, 32, 1, 33, 2, 34])])
+    with torch.no_grad():
+        reference = lora.model(input_ids=ids).logits
+        torch.testing.assert_close(merged.model(input_ids=ids).logits, reference, atol=1e-4, rtol=0)
+        torch.testing.assert_close(plain(input_ids=ids).logits, reference, atol=1e-4, rtol=0)
+    assert merged.generate(["A person smiles."], [20])[0].num_frames == 20
