@@ -6,7 +6,8 @@ import pytest
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 LOADERS = {"vqvae": "tdmm_lm.vqvae:VQConfig", "lm": "tdmm_lm.lm.config:LMConfig",
-           "accelerate": "tdmm_lm.lm.launch_configs:AccelerateLaunchConfig"}
+           "accelerate": "tdmm_lm.lm.launch_configs:AccelerateLaunchConfig",
+           "baselines": "tdmm_lm.baselines.config:BaselineConfig"}
 
 
 def _all_configs():

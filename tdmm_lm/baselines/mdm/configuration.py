@@ -1,0 +1,42 @@
+"""MDM's settings (network, diffusion, sampling defaults). Reference values (FIELD_NOTES):
+encoder 8 x 512, 4 heads, ff 1024, cosine schedule of 1000 steps, x0 prediction, condition
+dropout 0.1, guidance 2.5."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from tdmm_lm.vqvae.config import _check
+
+
+@dataclass
+class MDMConfig:
+    width: int = 512
+    layers: int = 8
+    heads: int = 4
+    ff_size: int = 1024
+    dropout: float = 0.1
+    diffusion_steps: int = 1000  # training schedule length (cosine)
+    cond_dropout: float = 0.1    # P(text dropped) per training sample: learns the unconditional model for guidance
+    max_frames: int = 196        # longest training crop and generated length (Express4D: 196 at 20 fps)
+    fps: float = 0.0             # frame rate the model works at; 0 = the training split's
+    guidance_scale: float = 2.5  # sampling default: x0 = uncond + s * (cond - uncond); 1 = no guidance
+    sample_steps: int = 50       # sampling default: respaced steps (diffusion_steps = the full schedule)
+    eta: float = 0.0             # sampling default: 0 = deterministic DDIM, 1 = DDPM ancestral noise
+
+    def validate(self) -> None:
+        for name in ("width", "layers", "heads", "ff_size", "diffusion_steps", "max_frames",
+                     "sample_steps"):
+            _check(getattr(self, name) >= 1, f"model.{name}", "must be >= 1")
+        _check(self.width % self.heads == 0, "model.width", "must be a multiple of model.heads")
+        _check(0 <= self.dropout < 1 and 0 <= self.cond_dropout < 1, "model.dropout/cond_dropout",
+               "must be in [0, 1)")
+        _check(self.fps >= 0, "model.fps", "must be >= 0 (0 = the dataset's fps)")
+        _check(self.guidance_scale >= 0, "model.guidance_scale", "must be >= 0")
+        _check(self.sample_steps <= self.diffusion_steps, "model.sample_steps",
+               "must be <= model.diffusion_steps")
+        _check(0 <= self.eta <= 1, "model.eta", "must be in [0, 1]")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

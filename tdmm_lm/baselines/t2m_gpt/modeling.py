@@ -1,0 +1,94 @@
+"""T2M-GPT (Zhang et al. 2023): a GPT over the motion tokenizer's codes with the sentence
+embedding as the first token and an END token, so the model chooses the length.
+
+The network is ``tdmm_lm.nn.CodeGPT`` with a one-slot condition. The checkpoint holds the
+motion tokenizer too (its config in ``config.json``, its weights, frozen, in
+``model.safetensors``), so one folder turns prompts into motion. Training feeds inputs
+corrupted by "pkeep" (a share of codes replaced by random codes of the same residual level)
+against the true next codes.
+"""
+
+from __future__ import annotations
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from tdmm_lm.baselines.t2m_gpt.configuration import T2MGPTConfig
+from tdmm_lm.nn.code_gpt import CodeGPT, corrupt_codes, interleaved_levels, next_code_loss
+from tdmm_lm.vqvae.tokenizer import MotionTokenizer
+
+
+def tokenizer_args(tokenizer: MotionTokenizer) -> dict:
+    """The constructor arguments that rebuild ``tokenizer`` (its ``config.json``)."""
+    return {"vq": tokenizer.vq_config.to_dict(), "format": tokenizer.format,
+            "channels": list(tokenizer.channels), "fps": tokenizer.fps}
+
+
+class T2MGPT(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
+             tags=["facial-motion", "text-to-motion", "t2m-gpt"]):
+    """GPT + frozen tokenizer. ``forward(batch)`` is the training loss; ``sample`` writes codes."""
+
+    def __init__(self, gpt: dict, tokenizer: dict, text_encoder: str, cond_dim: int,
+                 max_tokens: int) -> None:
+        super().__init__()
+        self.cfg = T2MGPTConfig(**gpt)
+        self.cfg.validate()
+        self.text_encoder, self.cond_dim = text_encoder, int(cond_dim)
+        self.tokenizer = MotionTokenizer(**tokenizer).requires_grad_(False).eval()
+        c = self.cfg
+        self.gpt = CodeGPT(self.tokenizer.vocab_size, cond_dim, c.width, c.layers, c.heads,
+                           max_tokens, c.dropout)
+
+    @classmethod
+    def build(cls, cfg: T2MGPTConfig, tokenizer: MotionTokenizer, text_encoder: str, cond_dim: int,
+              max_tokens: int) -> T2MGPT:
+        """A fresh GPT around a trained ``tokenizer`` (copied in)."""
+        model = cls(cfg.to_dict(), tokenizer_args(tokenizer), text_encoder, cond_dim, max_tokens)
+        model.tokenizer.load_state_dict(tokenizer.state_dict())
+        return model
+
+    @property
+    def fps(self) -> float:
+        return self.tokenizer.fps
+
+    @property
+    def device(self) -> torch.device:
+        return self.tokenizer.device
+
+    def train(self, mode: bool = True) -> T2MGPT:
+        super().train(mode)
+        self.tokenizer.eval()  # frozen: its quantiser must never update its EMA codebooks
+        return self
+
+    def forward(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Training loss of ``{"codes": [B, T] long, "mask": [B, T], "cond": [B, cond_dim]}``;
+        pkeep corruption only in training mode. Logs the loss and next-code accuracy."""
+        codes, mask = batch["codes"], batch["mask"].bool()
+        cond = batch["cond"][:, None]  # one condition slot
+        inputs = codes
+        if self.training:
+            inputs = corrupt_codes(codes, mask, pkeep=self.cfg.pkeep, num_codes=self.gpt.num_codes,
+                                   levels=self.tokenizer.levels, generator=generator)
+        logits = self.gpt(cond, torch.ones(cond.shape[:2], dtype=torch.bool, device=cond.device),
+                          inputs, mask)
+        loss = next_code_loss(logits, codes, mask)
+        return loss, {"loss": float(loss.detach()),
+                      "accuracy": float((logits[:, :-1].argmax(-1) == codes)[mask].float().mean())}
+
+    @torch.no_grad()
+    def sample(self, cond: torch.Tensor, *, top_k: int | None = None, temperature: float | None = None,
+               greedy: bool | None = None, generator: torch.Generator | None = None) -> list[list[int]]:
+        """Code lists (whole token steps, END excluded) for text vectors ``cond [B, cond_dim]``.
+        Settings default to the config's; ``top_k`` 0/None = the full distribution."""
+        c, tok = self.cfg, self.tokenizer
+        top_k = c.top_k if top_k is None else top_k
+        cond = cond.to(self.device, torch.float32)[:, None]
+        mask = torch.ones(cond.shape[:2], dtype=torch.bool, device=cond.device)
+        # a sample that never emits END stops on a whole step
+        max_tokens = self.gpt.max_tokens // tok.levels * tok.levels
+        return self.gpt.generate(cond, mask, max_tokens=max_tokens, top_k=top_k or None,
+                                 temperature=c.temperature if temperature is None else temperature,
+                                 greedy=c.greedy if greedy is None else greedy, generator=generator,
+                                 allowed=interleaved_levels(tok.levels, tok.codebook_size))
