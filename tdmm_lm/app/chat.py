@@ -43,12 +43,18 @@ def parse_generate(rest: str) -> tuple[str, float | None]:
     """``"a smile --seconds 3"`` → ``("a smile", 3.0)``; no flag → seconds None."""
     match = _SECONDS.search(rest)
     if match is None:
-        return rest.strip(), None
+        return _unquote(rest), None
     try:
         seconds = float(match.group(1))
     except ValueError:
         raise TdmmError(f"--seconds needs a number, got {match.group(1)!r}") from None
-    return (rest[:match.start()] + rest[match.end():]).strip(), seconds
+    return _unquote(rest[:match.start()] + rest[match.end():]), seconds
+
+
+def _unquote(text: str) -> str:
+    """``"my take.csv"`` → ``my take.csv`` (paths and prompts may be quoted as in a shell)."""
+    text = text.strip()
+    return text[1:-1] if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" else text
 
 
 def _stem(label: str) -> str:
@@ -96,12 +102,12 @@ class Chat:
         name, _, rest = line.partition(" ")
         if name not in self.commands:
             raise TdmmError(f"unknown command {name}; /help lists the commands")
-        self.commands[name](rest.strip().strip("'\""))
+        self.commands[name](rest.strip())
 
     def load(self, rest: str) -> None:
         if not rest:
             raise TdmmError("usage: /load FILE (.csv, .npz or .pkl)")
-        self.say(self.conv.load(rest))
+        self.say(self.conv.load(_unquote(rest)))
 
     def describe(self, rest: str) -> None:
         self.say(self.conv.describe(), model=True)
@@ -113,13 +119,13 @@ class Chat:
 
     def render(self, rest: str) -> None:
         self.conv.current()
-        out = rest or f"{_stem(self.conv.label)}.mp4"
+        out = _unquote(rest) or f"{_stem(self.conv.label)}.mp4"
         self.say(f"wrote {self.conv.render(out)}")
 
     def save(self, rest: str) -> None:
         if not rest:
             raise TdmmError("usage: /save PATH (.csv Live Link Face or .npz)")
-        self.say(self.conv.save(rest))
+        self.say(self.conv.save(_unquote(rest)))
 
     def help(self, rest: str) -> None:
         self.say(HELP)

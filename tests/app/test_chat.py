@@ -25,6 +25,7 @@ def _run(lines: list[str], model=None) -> tuple[str, str, ScriptedLM]:
     ("a person smiles", ("a person smiles", None)),
     ("a person smiles --seconds 2.5", ("a person smiles", 2.5)),
     ("--seconds=4 a wink", ("a wink", 4.0)),
+    ('"a wink" --seconds 1', ("a wink", 1.0)),
 ])
 def test_parse_generate(text, expected):
     assert parse_generate(text) == expected
@@ -37,7 +38,7 @@ def test_parse_generate_rejects_a_bad_number():
 
 def test_session_with_history_generation_and_save(real_take, tmp_path):
     out_csv = tmp_path / "out.csv"
-    out, err, model = _run([f"/load {real_take}", "what is the person doing?", "and then?",
+    out, err, model = _run([f"/load '{real_take}'", "what is the person doing?", "and then?",
                             "/describe", "/generate a person smiles and then blinks --seconds 2",
                             "what now?", f"/save {out_csv}", "/quit", "never read"])
     assert err == ""
