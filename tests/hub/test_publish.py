@@ -258,3 +258,25 @@ class _Constant:
 def _constant_generator(checkpoint, context):
     from pathlib import Path
     return _Constant(json.loads((Path(checkpoint) / "config.json").read_text())["level"])
+
+
+def test_llm_tokenizer_needs_a_chat_template_and_the_motion_tokens(tmp_path):
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from transformers import PreTrainedTokenizerFast
+
+    from tdmm_lm.errors import TdmmError
+    from tdmm_lm.hub.models import check_llm_tokenizer
+
+    tok = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(WordLevel({"a": 0, "<unk>": 1},
+                                                                       unk_token="<unk>")))
+    tok.add_tokens([f"<m{i}>" for i in range(8)])
+    tok.save_pretrained(tmp_path / "tokenizer")
+    with pytest.raises(TdmmError, match="has no chat template"):
+        check_llm_tokenizer(tmp_path, 8)
+    tok.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    tok.save_pretrained(tmp_path / "tokenizer")
+    assert check_llm_tokenizer(tmp_path, 8) == [
+        "text tokenizer with chat template and 8 added tokens (>= 8 motion tokens)"]
+    with pytest.raises(TdmmError, match="8 added tokens, fewer than the 16 motion tokens"):
+        check_llm_tokenizer(tmp_path, 16)
