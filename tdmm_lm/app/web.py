@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -129,16 +130,13 @@ class Demo:
         return conv, f"**{motion_line(motion, 'generated')}**", video, curves, files
 
 
-class _user_errors:
+@contextmanager
+def _user_errors():
     """Show a ``TdmmError`` as a gradio error toast (one line) instead of a failed request."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, tb):
-        if isinstance(error, TdmmError):
-            raise gr.Error(str(error)) from None
-        return False
+    try:
+        yield
+    except TdmmError as e:
+        raise gr.Error(str(e)) from None
 
 
 def build_demo(model, *, seed: int = 0, rig: str | None = None, flame_model: str | None = None,
