@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -61,8 +62,6 @@ def lr_factor(step: int, cfg) -> float:
 def make_accelerator(cfg: LMConfig):
     """An Accelerator for whatever ``accelerate launch`` set up. On CPU the process group must be
     gloo, and DeepSpeed needs the micro batch size (no dataloader goes through ``prepare``)."""
-    import os
-
     from accelerate import Accelerator, InitProcessGroupKwargs
 
     launched = int(os.environ.get("WORLD_SIZE", "1")) > 1 or \
@@ -257,7 +256,8 @@ def train(cfg: LMConfig, progress: bool = True) -> Path:
             elapsed = time.perf_counter() - t_start - t_val
             logs = {k: v.item() for k, v in result.items()}
             logs.update(step=state["step"], lr=scheduler.get_last_lr()[0],
-                        tokens_per_s=tokens / max(elapsed, 1e-9))
+                        tokens_per_s=tokens / max(elapsed, 1e-9),
+                        load_average_1m=os.getloadavg()[0])   # other work slows a shared machine
             bar.set_postfix({k: f"{logs[k]:.3g}" for k in ("loss", "prefix_loss", "tokens_per_s")
                              if k in logs})
             log(logs)
