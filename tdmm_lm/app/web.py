@@ -59,11 +59,6 @@ def preview(motion: Motion, label: str, folder: Path, conv: Conversation) -> tup
     return str(video), str(curves)
 
 
-def _scratch() -> Path:
-    """A fresh folder under the system temp dir (gradio serves files from there)."""
-    return Path(tempfile.mkdtemp(prefix="tdmm-demo-"))
-
-
 def _model_format(model) -> tuple[str, float | None]:
     """The motion format and fps the model's tokenizer reads (arkit61 for models without one)."""
     tok = getattr(model, "motion_tokenizer", None)
@@ -76,15 +71,21 @@ class Demo:
     def __init__(self, model, *, seed: int = 0, rig: str | None = None,
                  flame_model: str | None = None) -> None:
         self.model, self.seed, self.rig, self.flame_model = model, seed, rig, flame_model
+        # under the system temp dir (gradio serves files from there); removed with the demo
+        self._files = tempfile.TemporaryDirectory(prefix="tdmm-demo-")
+
+    def _scratch(self) -> Path:
+        """A fresh folder for one step's files (gradio copies them to its cache)."""
+        return Path(tempfile.mkdtemp(dir=self._files.name))
 
     def _conv(self, state: Conversation | None) -> Conversation:
         return state if state is not None else Conversation(
             self.model, seed=self.seed, rig=self.rig, flame_model=self.flame_model)
 
     def _show(self, conv: Conversation, motion: Motion, label: str):
-        info = conv.show(motion, label)
-        video, curves = preview(motion, label, _scratch(), conv)
-        return conv, f"**{info}**", video, curves, []
+        with _user_errors():       # e.g. FLAME motion without --flame-model
+            video, curves = preview(motion, label, self._scratch(), conv)
+        return conv, f"**{conv.show(motion, label)}**", video, curves, []
 
     def upload(self, path: str | None, state):
         if not path:
@@ -120,13 +121,13 @@ class Demo:
         from tdmm_lm.motion import save
 
         conv = self._conv(state)
+        folder = self._scratch()
         with _user_errors():
             motion = conv.generate(prompt, float(seconds))
-        folder = _scratch()
+            video, curves = preview(motion, prompt.strip(), folder, conv)
         files = [str(save(motion, folder / "generated.npz"))]
         if motion.format.name == "arkit61":      # Live Link Face CSV holds ARKit only
             files.insert(0, str(save(motion, folder / "generated.csv")))
-        video, curves = preview(motion, prompt.strip(), folder, conv)
         return conv, f"**{motion_line(motion, 'generated')}**", video, curves, files
 
 
