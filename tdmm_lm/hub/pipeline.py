@@ -6,14 +6,13 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.config import MARKER, PublishConfig, PublishReport
 from tdmm_lm.hub.dataset import stage_dataset
 from tdmm_lm.hub.models import stage_baseline, stage_llm, stage_tokenizer
 from tdmm_lm.hub.resolve import first_line, hub_offline
-from tdmm_lm.hub.results import copy_results
+from tdmm_lm.hub.results import copy_results, json_strings
 
 # Weight formats that unpickle on load: a published repo holds safetensors only.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
@@ -104,24 +103,13 @@ def check_repo_files(folder: Path) -> list[str]:
     for path in folder.rglob("*.json"):
         if path.relative_to(folder).parts[0] == "eval":
             continue    # provenance records name where a result was measured; not loaded
-        for key, value in _strings(json.loads(path.read_text(encoding="utf-8"))):
+        for key, value in json_strings(json.loads(path.read_text(encoding="utf-8"))):
             if value.startswith("/") and Path(value).exists() and not Path(value).resolve(
             ).is_relative_to(folder.resolve()):
                 raise TdmmError(f"{path.relative_to(folder)} field {key!r} points at the local "
                                 f"path {value}, which Hub users do not have; save a copy inside "
                                 "the model folder instead")
     return ["no pickled weights, no local paths in configs"]
-
-
-def _strings(obj: Any, key: str = "") -> list[tuple[str, str]]:
-    """Every string value in a JSON document with its dotted key."""
-    if isinstance(obj, str):
-        return [(key, obj)]
-    if isinstance(obj, dict):
-        return [s for k, v in obj.items() for s in _strings(v, f"{key}.{k}" if key else str(k))]
-    if isinstance(obj, list):
-        return [s for i, v in enumerate(obj) for s in _strings(v, f"{key}[{i}]")]
-    return []
 
 
 def repo_files(folder: Path) -> list[str]:

@@ -7,14 +7,21 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.config import PublishConfig
 
+# Keys under which a result names the model it measured (``vq_eval`` writes "run", the benchmark
+# "checkpoint"); a path under any other key (an input such as "tokenizer" or "dataset") does not
+# make the result this model's.
+MODEL_KEYS = ("run", "model", "checkpoint", "checkpoints", "models")
+
 
 def find_results(results_dir: Path, source: Path) -> list[Path]:
     """``results_dir/*.json`` whose ``results`` name ``source`` (its absolute path, its path from
-    the working directory, or, for a run's ``best/``, the run folder)."""
+    the working directory, or, for a run's ``best/``, the run folder) under a ``MODEL_KEYS``
+    key."""
     src = source.resolve()
     names = {str(src)}
     for p in ([src, src.parent] if src.name in ("best", "last") else [src]):
@@ -29,7 +36,9 @@ def find_results(results_dir: Path, source: Path) -> list[Path]:
             results = json.loads(path.read_text(encoding="utf-8")).get("results")
         except (ValueError, AttributeError):
             continue
-        if pattern.search(json.dumps(results)):
+        named = [v for k, v in json_strings(results)
+                 if re.sub(r"\[\d+\]$", "", k).rsplit(".", 1)[-1] in MODEL_KEYS]
+        if any(pattern.match(v) for v in named):
             found.append(path)
     return found
 
@@ -70,3 +79,14 @@ def evaluation_section(config: PublishConfig) -> str:
                      f"`{env.get('commit', '?')}`, {env.get('date_utc', '?')} UTC, "
                      f"{env.get('machine', {}).get('cpu', '?')}).\n\n{table.strip()}")
     return "\n\n".join(parts)
+
+
+def json_strings(obj: Any, key: str = "") -> list[tuple[str, str]]:
+    """Every string value in a JSON document with its dotted key."""
+    if isinstance(obj, str):
+        return [(key, obj)]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in json_strings(v, f"{key}.{k}" if key else str(k))]
+    if isinstance(obj, list):
+        return [s for i, v in enumerate(obj) for s in json_strings(v, f"{key}[{i}]")]
+    return []

@@ -86,9 +86,12 @@ def test_tokenizer_dry_run_writes_a_complete_verified_folder(cli, tokenizer_dir,
 def test_card_shows_only_the_results_that_name_the_source(tokenizer_dir, tmp_path):
     results = tmp_path / "results"
     results.mkdir()
-    for stem, run in (("mine", str(tokenizer_dir.parent)), ("other", "/elsewhere/vq_run2")):
+    # "mine" measured this run; "other" another run; "input" only used this tokenizer
+    for stem, named in (("mine", {"run": str(tokenizer_dir.parent)}),
+                        ("other", {"run": "/elsewhere/vq_run2"}),
+                        ("input", {"mdm": {"tokenizer": str(tokenizer_dir)}})):
         (results / f"{stem}.json").write_text(json.dumps(
-            {"results": {"run": run, "relative": 0.25},
+            {"results": {**named, "relative": 0.25},
              "environment": {"commit": "abc1234", "date_utc": "2026-01-01 00:00:00",
                              "machine": {"cpu": "TestCPU"}}}))
         (results / f"{stem}.md").write_text(f"# {stem} table\n\n| relative |\n| --- |\n| 0.25 |\n"
@@ -96,7 +99,8 @@ def test_card_shows_only_the_results_that_name_the_source(tokenizer_dir, tmp_pat
     report = publish(PublishConfig("tokenizer", tokenizer_dir, "someone/vq-tiny", dry_run=True,
                                    out=tmp_path / "repo", results_dir=results))
     readme = (report.folder / "README.md").read_text()
-    assert "### mine table" in readme and "other table" not in readme
+    assert "### mine table" in readme
+    assert "other table" not in readme and "input table" not in readme
     assert "commit `abc1234`" in readme and "## Environment" not in readme
     assert sorted(p.name for p in (report.folder / "eval").iterdir()) == ["mine.json", "mine.md"]
 
