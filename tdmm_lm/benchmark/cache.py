@@ -1,0 +1,63 @@
+"""The benchmark's cache: generations per (generator, seed) and what was measured on them.
+
+Layout: ``<cache_dir>/<benchmark>/<label>/<seed>.npz`` (the motions at the benchmark's fps) and
+``<seed>.json`` (per-generation measures that do not depend on the other replications:
+vertex errors, token accuracy, the detectors' verdicts, description scores). Each file stores
+the key of everything it depends on (prompts, lengths, model, checkpoint, options, settings);
+a file whose key differs is ignored and rewritten, so editing the benchmark never reuses stale
+numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from tdmm_lm.motion.types import Motion
+
+
+def cache_key(**parts: Any) -> str:
+    """sha256 of the JSON of ``parts`` (sorted keys; unknown objects by ``str``)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def save_motions(path: Path, motions: Sequence[Motion], key: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    first = motions[0]
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, data=np.concatenate([m.data for m in motions]),
+             lengths=np.array([m.num_frames for m in motions]), fps=first.fps,
+             format=first.format.name, channels=np.array(first.channels), key=key)
+    tmp.replace(path)   # a run killed mid-write leaves no half file behind
+
+
+def load_motions(path: Path, key: str) -> list[Motion] | None:
+    """The cached motions, or None when absent or made for another key."""
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        if str(f["key"]) != key:
+            return None
+        bounds = np.cumsum(np.concatenate([[0], f["lengths"]]))
+        data, fps = f["data"], float(f["fps"])
+        fmt, channels = str(f["format"]), tuple(str(c) for c in f["channels"])
+    return [Motion(data[a:b], fps, fmt, channels) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def load_json(path: Path, key: str) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text())
+    except ValueError:
+        return None
+    return raw.get("values") if raw.get("key") == key else None
+
+
+def save_json(path: Path, key: str, values: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"key": key, "values": values}, indent=1) + "\n")
