@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-LOADERS = {"vqvae": "tdmm_lm.vqvae:VQConfig", "lm": "tdmm_lm.lm.config:LMConfig",
+LOADERS = {"presets": "tdmm_lm.quickstart:Preset", "vqvae": "tdmm_lm.vqvae:VQConfig", "lm": "tdmm_lm.lm.config:LMConfig",
            "accelerate": "tdmm_lm.lm.launch_configs:AccelerateLaunchConfig",
-           "baselines": "tdmm_lm.baselines.config:BaselineConfig"}
+           "baselines": "tdmm_lm.baselines.config:BaselineConfig", "benchmark": "tdmm_lm.benchmark.extractor:ExtractorConfig"}
 
 
 def _all_configs():
