@@ -4,11 +4,11 @@
     tdmm-lm baseline train t2m-gpt --config configs/baselines/t2m_gpt_tiny.yaml
     accelerate launch -m tdmm_lm.baselines.train --config configs/baselines/mdm_paper.yaml --dataset DATA
 
-Run folder: ``config.yaml`` (resolved), ``last/`` (Accelerate state + trainer_state.json + config.yaml: rerunning the
-same command resumes there), ``best/`` (the model with the lowest validation loss,
-``save_pretrained`` format + generator.json + config.yaml + metrics.json), ``log.jsonl`` and
-``generator.json`` (``tdmm-lm generate --model RUN`` reads ``RUN/best``).
-With ``train.ema_decay`` the saved and validated weights are the EMA weights. The prompts'
+Run folder: ``config.yaml`` (resolved), ``generator.json`` (``tdmm-lm generate --model RUN``
+reads ``RUN/best``), ``last/`` (Accelerate state + trainer_state.json + config.yaml: rerunning
+the same command resumes there), ``best/`` (the model with the lowest validation loss:
+``save_pretrained`` format + generator.json + config.yaml + metrics.json) and ``log.jsonl``.
+With ``train.ema_decay`` the validated and saved weights are the EMA weights. The prompts'
 sentence vectors are computed once and cached (``text.default_cache_dir()``).
 
 The loop only calls ``model(batch) -> (loss, logs)``; each model's ``training.py`` supplies the
@@ -177,7 +177,7 @@ def train(cfg: BaselineConfig, *, progress: bool = True) -> Path:
         state["step"] += 1
         bar.update(1)
         trained = state["train_seconds"] + time.perf_counter() - t_start - t_val
-        out_of_time = trained >= limit
+        out_of_time = _out_of_time(accelerator, trained, limit)
         if state["step"] % LOG_EVERY == 0 or state["step"] == tc.steps or out_of_time:
             logs.update(step=state["step"], lr=scheduler.get_last_lr()[0],
                         steps_per_s=(state["step"] - step_start) / max(trained - state["train_seconds"], 1e-9))
@@ -199,6 +199,15 @@ def train(cfg: BaselineConfig, *, progress: bool = True) -> Path:
     bar.close()
     accelerator.wait_for_everyone()
     return best
+
+
+def _out_of_time(accelerator, trained: float, limit: float) -> bool:
+    """Whether any process has trained ``limit`` seconds, agreed by all (processes stopping at
+    different steps would hang in the next gradient all-reduce)."""
+    if limit == float("inf"):
+        return False
+    flag = torch.tensor([float(trained >= limit)], device=accelerator.device)
+    return bool(accelerator.reduce(flag, reduction="sum").item() > 0)
 
 
 def main(argv: list[str] | None = None) -> int:
