@@ -34,6 +34,7 @@ from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.ops import resample
 from tdmm_lm.motion.types import Motion
 
+SEED_STRIDE = 100_000  # > batches per replication
 DETECTOR_VERSION = 1   # bump when the detectors change: cached verdicts are then recomputed
 
 
@@ -156,7 +157,10 @@ def generations(bench: Benchmark, entry: ModelEntry, seeds: Sequence[int],
             gen_fps = float(getattr(generator, "fps", cfg.fps) or cfg.fps)
             lengths = [max(1, round(n * gen_fps / cfg.fps)) for n in bench.lengths]
             t = time.perf_counter()
-            made = generate_all(generator, bench.texts, lengths, seed=seed, batch_size=cfg.batch_size)
+            # generate_all seeds batch b with seed + b: space replications apart so that no
+            # two replications share a batch seed
+            made = generate_all(generator, bench.texts, lengths, seed=seed * SEED_STRIDE,
+                                batch_size=cfg.batch_size)
             if len(made) != len(bench.texts):
                 raise TdmmError(f"{entry.label}: returned {len(made)} motions for "
                                 f"{len(bench.texts)} prompts")

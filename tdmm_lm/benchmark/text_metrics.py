@@ -60,7 +60,8 @@ def caption_scores(candidates: Sequence[str], references: Sequence[Sequence[str]
 
 def bertscore(candidates: Sequence[str], references: Sequence[Sequence[str]],
               device: str | None = None) -> float:
-    """Mean BERTScore F1 (best reference per clip) with the packaged all-MiniLM-L6-v2."""
+    """Mean BERTScore F1 (best reference per clip) with the packaged all-MiniLM-L6-v2; an empty
+    description scores 0 (bert_score itself cannot encode one)."""
     import bert_score
     from transformers.utils import logging as hf_logging
 
@@ -68,15 +69,18 @@ def bertscore(candidates: Sequence[str], references: Sequence[Sequence[str]],
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()   # "loading weights" progress lines on every call
     hf_logging.disable_progress_bar()
+    said = [i for i, c in enumerate(candidates) if c.strip()]
+    if not said:
+        return 0.0
     try:
-        _, _, f1 = bert_score.score(list(candidates), [list(r) for r in references],
+        _, _, f1 = bert_score.score([candidates[i] for i in said], [list(references[i]) for i in said],
                                     model_type=str(packaged_minilm_path()),
                                     num_layers=BERTSCORE_LAYER, lang="en", device=device or "cpu",
                                     verbose=False)
     finally:
         hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()
-    return float(f1.mean())
+    return float(f1.sum()) / len(candidates)
 
 
 def attribute_correctness(candidates: Sequence[str], attributes: Sequence[str | dict]

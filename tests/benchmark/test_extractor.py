@@ -1,0 +1,95 @@
+"""The extractor learns to pair texts with motions, round-trips through its folder, and refuses
+data it was not trained on."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tdmm_lm.benchmark.extractor import (ExtractorConfig, TextMotionExtractor, fit_normalizer,
+                                         split_fingerprint, split_motions_at)
+from tdmm_lm.data.schema import load_dataset_dict
+from tdmm_lm.errors import TdmmError
+from tdmm_lm.motion.ops import resample
+from tests.benchmark.conftest import ACTIONS
+
+
+@pytest.fixture(scope="module")
+def model(corpus):
+    return TextMotionExtractor.load(corpus.extractor)
+
+
+@pytest.fixture(scope="module")
+def test_split(corpus):
+    return load_dataset_dict(str(corpus.dataset))["test"]
+
+
+def test_learns_to_pair_texts_and_motions(corpus, model, test_split):
+    motions = split_motions_at(test_split, None)
+    m = model.embed_motions(motions)
+    t = model.embed_texts(list(test_split["text"]))
+    d = np.linalg.norm(m[:, None] - t[None], axis=-1)       # [motion, text]
+    action = [json.loads(a)["segments"][0]["action"] for a in test_split["attributes"]]
+    same = np.array([[a == b for b in action] for a in action])
+    # every held-out motion is nearer to a description of its action than to any other action's
+    assert all(d[i, same[i]].min() < d[i, ~same[i]].min() for i in range(len(motions)))
+    log = [json.loads(line) for line in open(corpus.extractor / "log.jsonl")]
+    assert log[-1]["top1"] > 1 / len(ACTIONS)
+
+
+def test_folder_round_trip(corpus, model, test_split):
+    again = TextMotionExtractor.load(corpus.extractor)
+    motions = split_motions_at(test_split, None)
+    assert np.array_equal(again.embed_motions(motions), model.embed_motions(motions))
+    assert np.array_equal(again.embed_texts(["A person nods."]), model.embed_texts(["A person nods."]))
+    saved = ExtractorConfig.from_yaml(corpus.extractor / "config.yaml")
+    assert saved.embed_dim == 32 and saved.dataset == str(corpus.dataset)
+    assert model.meta["fingerprint"] == split_fingerprint(load_dataset_dict(str(corpus.dataset))["train"])
+
+
+def test_accepts_its_own_dataset(corpus, model):
+    train = load_dataset_dict(str(corpus.dataset))["train"]
+    model.check_dataset("own", split_fingerprint(train), fit_normalizer(split_motions_at(train, 30.0)))
+
+
+def test_refuses_another_dataset(corpus, model, tiny_dataset):
+    other = load_dataset_dict(str(tiny_dataset))["train"]
+    own = load_dataset_dict(str(corpus.dataset))["train"]
+    with pytest.raises(TdmmError, match="another train split"):
+        model.check_dataset("other", split_fingerprint(other), fit_normalizer(split_motions_at(other, 30.0)))
+    # same rows at another frame rate: the normaliser differs (and so would every feature)
+    with pytest.raises(TdmmError, match="normalises differently"):
+        model.check_dataset("resampled", model.meta["fingerprint"],
+                            fit_normalizer(split_motions_at(own, 15.0)))
+
+
+def test_refuses_other_fps_and_format(model, test_split):
+    from tdmm_lm.data.facescript.flame_map import arkit_to_flame
+    motion = split_motions_at(test_split, None)[0]
+    with pytest.raises(TdmmError, match="30 fps"):
+        model.embed_motions([resample(motion, 20.0)])
+    with pytest.raises(TdmmError, match="normaliser was fitted on arkit61"):
+        model.embed_motions([arkit_to_flame(motion)])
+
+
+def test_frozen_minilm_word_features(corpus):
+    cfg = ExtractorConfig(text_encoder="minilm", text_hidden=8, movement_dim=8, motion_hidden=8,
+                          embed_dim=8)
+    model = TextMotionExtractor(cfg, *_layout(corpus))
+    emb = model.embed_texts(["A person nods.", "Someone smiles broadly while nodding."])
+    assert emb.shape == (2, 8) and not np.allclose(emb[0], emb[1])
+
+
+def _layout(corpus):
+    model = TextMotionExtractor.load(corpus.extractor)
+    return model.channels, model.format, model.fps, model.normalizer
+
+
+def test_config_errors_name_the_field(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("text_encoder: glove\n")
+    with pytest.raises(TdmmError, match="text_encoder"):
+        ExtractorConfig.from_yaml(path)
+    path.write_text("steps: many\n")
+    with pytest.raises(TdmmError, match="'steps' must be an integer"):
+        ExtractorConfig.from_yaml(path)
