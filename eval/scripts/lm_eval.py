@@ -6,8 +6,9 @@
         --runs vocab=runs/lm_tiny prefix=runs/lm_tiny_prefix
     # writes eval/results/lm_tiny.{md,json}
 
-M2L: each test motion is described (greedy); BLEU-4 (sacrebleu, all paraphrases as references)
-and ROUGE-L (rouge-score, best reference per clip), and the share of the ground-truth actions,
+M2L: each test motion is described (greedy); BLEU-4 (0-100) and ROUGE-L (0-1) by the benchmark's
+``caption_scores`` (sacrebleu / rouge-score, all paraphrases as references; BLEU-1 and CIDEr in
+the JSON), and the share of the ground-truth actions,
 sides, emotion, head motion and intensity the description names (``facescript.parse``).
 L2M: teacher-forced token accuracy against the reference codes (canonical prompt, no duration);
 then each canonical prompt is generated at the reference clip's length and compared with the
@@ -32,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from tdmm_lm.benchmark.metrics import parameter_l2  # noqa: E402
+from tdmm_lm.benchmark.text_metrics import caption_scores  # noqa: E402
 from tdmm_lm.data.facescript.judge import matches_primary_action  # noqa: E402
 from tdmm_lm.data.facescript.parse import attribute_scores, parse_description  # noqa: E402
 from tdmm_lm.data.schema import load_dataset_dict  # noqa: E402
@@ -45,20 +48,6 @@ from tdmm_lm.vqvae.dataset import split_motions  # noqa: E402
 ATTRIBUTES = ("actions", "sides", "emotion", "head_motion", "intensity")
 
 
-def text_scores(hypotheses: list[str], references: list[list[str]]) -> dict:
-    """Corpus BLEU-4 (multi-reference) and mean best-reference ROUGE-L F1, both 0-100."""
-    import sacrebleu
-    from rouge_score import rouge_scorer
-
-    most = max(len(r) for r in references)
-    streams = [[r[k] if k < len(r) else None for r in references] for k in range(most)]
-    bleu = sacrebleu.corpus_bleu(hypotheses, streams).score
-    scorer = rouge_scorer.RougeScorer(["rougeL"])
-    rouge = np.mean([scorer.score_multi(refs, hyp)["rougeL"].fmeasure
-                     for hyp, refs in zip(hypotheses, references)])
-    return {"bleu4": bleu, "rougeL": 100 * float(rouge)}
-
-
 def attribute_shares(descriptions: list[str], attributes: list[str]) -> dict:
     """Mean of each ``attribute_scores`` field over the clips where it applies."""
     rows = [attribute_scores(parse_description(d), a) for d, a in zip(descriptions, attributes)]
@@ -67,7 +56,6 @@ def attribute_shares(descriptions: list[str], attributes: list[str]) -> dict:
 
 
 def motion_scores(generated, references, attributes) -> dict:
-    from tdmm_lm.benchmark.metrics import parameter_l2
     l2 = parameter_l2([g.data for g in generated], [r.data for r in references],
                       references[0].channels)
     n = len(generated)
@@ -100,7 +88,7 @@ def evaluate_run(run: Path, split, clips, motions, seed: int, batch: int) -> dic
     attrs = list(split["attributes"])
     t = time.perf_counter()
     forced = score(lm.model, lm.tokenizer, lm.vocab, clips, max_length=lm.cfg.data.max_length,
-                   prefix=lm.prefix, features=lm._features)
+                   prefix=lm.prefix, features=lm.features)
     t_forced = time.perf_counter() - t
     t = time.perf_counter()
     descriptions = []
@@ -115,7 +103,7 @@ def evaluate_run(run: Path, split, clips, motions, seed: int, batch: int) -> dic
     return {"config": {"l2m_mode": lm.cfg.l2m.mode, "finetune": lm.cfg.model.finetune,
                        "motion_init": lm.cfg.model.motion_init},
             "train": run_info(run), **forced,
-            **text_scores(descriptions, [c.texts for c in clips]),
+            **caption_scores(descriptions, [c.texts for c in clips]),
             **{f"named_{k}": v for k, v in attribute_shares(descriptions, attrs).items()},
             **motion_scores(generated, motions, attrs),
             "seconds": {"teacher_forced": t_forced, "describe": t_describe, "generate": t_generate},
@@ -162,7 +150,7 @@ def markdown(results: dict, args) -> str:
         c, t = r["config"], r["train"]
         lines.append(
             f"| {name} | {c['l2m_mode']} | {c['finetune']} | {t['steps']} | {t['train_minutes']} "
-            f"| {_f(r['bleu4'], 1)} | {_f(r['rougeL'], 1)} | {_f(r['named_actions'])} "
+            f"| {_f(r['bleu_4'], 1)} | {_f(r['rouge_l'])} | {_f(r['named_actions'])} "
             f"| {_f(r['named_sides'])} | {_f(r['named_emotion'])} | {_f(r['named_head_motion'])} "
             f"| {_f(r['named_intensity'])} | {_f(r['l2m_token_accuracy'])} | {_f(r['m2l_loss'])} "
             f"| {_f(r['param_l2_expression'])} | {_f(r['param_l2_pose'])} "

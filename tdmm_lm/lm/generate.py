@@ -121,7 +121,7 @@ class TDMMLM:
                  prefix=None, features=None, base_folder: str | Path | None = None) -> None:
         self.model, self.tokenizer, self.vocab = model, tokenizer, vocab
         self.motion_tokenizer, self.cfg = motion_tokenizer, cfg
-        self.prefix, self._features = prefix, features
+        self.prefix, self.features = prefix, features   # prefix mode: texts -> word features
         self.base_folder = base_folder   # a config-built base a LoRA run must carry along
 
     @property
@@ -252,7 +252,7 @@ class TDMMLM:
         seconds = [None if n is None else round_seconds(n / self.fps) for n in lengths]
         limit = self._codes_for(int(self.cfg.generation.max_seconds * self.fps))
         if self.prefix is not None:
-            feats, mask = self._features([generate_prompt(t, s, None) for t, s in zip(texts, seconds)])
+            feats, mask = self.features([generate_prompt(t, s, None) for t, s in zip(texts, seconds)])
             codes = self.prefix.generate(feats, mask, need,
                                          temperature=self.cfg.generation.generate_temperature,
                                          top_k=self.cfg.generation.top_k, seed=seed)

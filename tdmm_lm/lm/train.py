@@ -29,6 +29,7 @@ from torch import nn
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.lm.args import add_train_args, config_from_args
 from tdmm_lm.lm.config import LMConfig
+from tdmm_lm.vqvae.train import lr_factor   # the same warm-up + cosine schedule
 
 STATE_FILE = "trainer_state.json"
 
@@ -49,14 +50,6 @@ class TrainModule(nn.Module):
             prefix_loss, acc = self.prefix.loss(cond, cond_mask, codes, codes_mask)
             out.update(prefix_loss=prefix_loss, prefix_acc=acc, loss=lm_loss + prefix_loss)
         return out
-
-
-def lr_factor(step: int, cfg) -> float:
-    """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
-    if step < cfg.warmup_steps:
-        return (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(cfg.steps - cfg.warmup_steps, 1)
-    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def make_accelerator(cfg: LMConfig):
