@@ -25,6 +25,15 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def motions_digest(motions: Sequence[Motion]) -> str:
+    """sha256 of the motions' frames and rates (equal digests: the same generations)."""
+    h = hashlib.sha256()
+    for m in motions:
+        h.update(np.ascontiguousarray(m.data).tobytes())
+        h.update(f"{m.fps}|{m.data.shape}".encode())
+    return h.hexdigest()
+
+
 def save_motions(path: Path, motions: Sequence[Motion], key: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     first = motions[0]

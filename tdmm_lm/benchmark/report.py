@@ -78,7 +78,8 @@ def markdown(cfg: BenchmarkConfig, results: dict[str, Any]) -> str:
         out += ["## Text to motion\n", table(gens, MOTION_COLUMNS), _versus_ground_truth(gens)]
         tdmm = table(gens, TDMM_COLUMNS)
         if tdmm:
-            out += ["### Against each clip's own reference\n", tdmm,
+            out += ["### Against each clip's own reference\n",
+                    f"Over the first {cfg.detail_count} replications.\n", tdmm,
                     "Vertex errors on " + str(results.get("geometry", "the resolved geometry")) +
                     "; Detectors = share of the prompt's scripted actions the rule-based "
                     "detectors find (tilts left out, see eval/results/detectors.md).\n"]

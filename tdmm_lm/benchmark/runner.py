@@ -223,6 +223,7 @@ def score_generator(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
                            flame=cfg.flame_model, detectors=DETECTOR_VERSION,
                            extractor=bench.extractor.meta.get("fingerprint"))
     per_rep: dict[str, list[float]] = {}
+    memo: dict[str, dict[str, float]] = {}   # identical generations (a deterministic model)
     for r, (seed, motions) in enumerate(zip(seeds, runs)):
         rng = np.random.default_rng([cfg.seed, seed, 2])
         order = bench.order(seed)
@@ -239,13 +240,16 @@ def score_generator(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
             values["diversity"] = M.diversity(emb[:, r], cfg.diversity_times, rng)
         if cfg.wants("multimodality") and cfg.replications > cfg.mm_times:
             values["multimodality"] = M.multimodality(emb, cfg.mm_times, rng)
-        path = Path(cfg.cache_dir) / cfg.name / entry.label / f"{seed}.json"
-        key = C.cache_key(generation=gen_key, settings=settings)
-        detail = C.load_json(path, key)
-        if detail is None:
-            detail = per_generation(bench, motions)
-            C.save_json(path, key, detail)
-        values.update(detail)
+        if r < cfg.detail_count:
+            path = Path(cfg.cache_dir) / cfg.name / entry.label / f"{seed}.json"
+            key = C.cache_key(generation=gen_key, settings=settings)
+            detail = C.load_json(path, key)
+            if detail is None:
+                content = C.motions_digest(motions)
+                detail = memo.get(content) or per_generation(bench, motions)
+                memo[content] = detail
+                C.save_json(path, key, detail)
+            values.update(detail)
         for k, v in values.items():
             per_rep.setdefault(k, []).append(float(v))
     return _summarise(per_rep)
@@ -271,7 +275,7 @@ def score_describer(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
     folder = Path(cfg.cache_dir) / cfg.name / "describers" / entry.label
     key = C.cache_key(prompts=bench.prompt_key, model=asdict(entry), metrics=sorted(cfg.metrics),
                       detectors=DETECTOR_VERSION, extractor=bench.extractor.meta.get("fingerprint"))
-    describer, per_rep = None, {}
+    describer, per_rep, memo = None, {}, {}
     for seed in (cfg.seed + r for r in range(cfg.replications)):
         path = folder / f"{seed}.json"
         values = C.load_json(path, key)
@@ -282,7 +286,10 @@ def score_describer(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
             texts = []
             for i in range(0, len(bench.references), cfg.batch_size):
                 texts += describer.describe(bench.references[i:i + cfg.batch_size], seed=seed)
-            values = {"descriptions": texts, **_text_scores(bench, texts, T)}
+            content = C.cache_key(texts=texts)     # a deterministic describer repeats itself
+            if content not in memo:
+                memo[content] = _text_scores(bench, texts, T)
+            values = {"descriptions": texts, **memo[content]}
             C.save_json(path, key, values)
             log(f"{entry.label}: described and scored seed {seed} in {time.perf_counter() - t:.1f} s")
         order = bench.order(seed)
