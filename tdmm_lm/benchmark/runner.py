@@ -109,8 +109,11 @@ class Benchmark:
     @property
     def tokenizer(self):
         if self._tokenizer is None:
-            from tdmm_lm.cli.vq import load_tokenizer
-            self._tokenizer = load_tokenizer(self.cfg.tokenizer)
+            from tdmm_lm.vqvae.tokenizer import MotionTokenizer
+            if not (Path(self.cfg.tokenizer) / "config.json").is_file():
+                raise TdmmError(f"tokenizer {self.cfg.tokenizer}: not a tokenizer folder (no "
+                                "config.json); set tokenizer: to a run's best/ or to \"\"")
+            self._tokenizer = MotionTokenizer.from_pretrained(self.cfg.tokenizer)
         return self._tokenizer
 
     @property
@@ -326,6 +329,8 @@ def run_benchmark(cfg: BenchmarkConfig, *, log=print) -> dict[str, Any]:
     for entry in cfg.generators + cfg.describers:   # fail before any work, not after an hour
         _check_checkpoint(entry)
     bench = Benchmark(cfg)
+    if cfg.tokenizer and cfg.wants("token_accuracy"):
+        bench.reference_codes   # a wrong tokenizer path fails now, not after the generations
     log(f"{cfg.name}: {len(bench.texts)} clips of {cfg.dataset}:{cfg.split} at {cfg.fps:g} fps, "
         f"{cfg.replications} replications")
     results: dict[str, Any] = {"benchmark": asdict(cfg) | {

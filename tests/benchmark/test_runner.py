@@ -107,6 +107,9 @@ def test_missing_checkpoint_is_one_clear_line(corpus, tmp_path, cli):
     assert len(err.strip().splitlines()) == 1
     rc, _, err = cli("eval", "run", path, "--only", "nonesuch")
     assert rc == 2 and "--only" in err
+    path = _benchmark(corpus, tmp_path, tokenizer=str(tmp_path / "no_tokenizer"))
+    rc, _, err = cli("eval", "run", path)
+    assert rc == 2 and "not a tokenizer folder" in err
 
 
 def test_extractor_of_another_protocol_is_refused(corpus, tmp_path):
