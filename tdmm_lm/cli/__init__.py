@@ -14,7 +14,7 @@ import sys
 from tdmm_lm.errors import TdmmError
 
 # Command-group modules, in the order ``--help`` lists them.
-_GROUPS = ("motion", "render", "data", "vq", "publish", "baseline", "chat", "serve", "llm", "describe", "generate", "eval")
+_GROUPS = ("motion", "render", "data", "vq", "publish", "baseline", "chat", "serve", "llm", "describe", "generate", "eval", "quickstart")
 
 
 def build_parser() -> argparse.ArgumentParser:

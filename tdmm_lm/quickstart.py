@@ -1,0 +1,342 @@
+"""``tdmm-lm quickstart [--out DIR] [--preset configs/presets/tiny.yaml]``: the whole pipeline on
+the embedded default.
+
+FaceScript corpus → motion tokenizer → tokenised dataset → TDMM-LM (both directions) → MDM and
+T2M-GPT → benchmark extractor → benchmark table (LM vs baselines vs ground truth vs random, with
+95% CIs) → rendered examples → ``REPORT.md``. Each stage writes into its own folder under
+``--out`` and is skipped when its output already exists, so rerunning resumes where it stopped
+(and the trainers resume inside a stage from their ``last/`` checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from tdmm_lm.errors import TdmmError
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_PRESET = "configs/presets/tiny.yaml"
+# the ICT-FaceKit rig a checkout of the project keeps beside it (see ../shared/assets/README)
+SHARED_RIG = REPO.parent / "shared" / "assets" / "ict_facekit" / "ict_arkit_rig.npz"
+
+
+@dataclass
+class StageConfig:
+    """A stage's config file (relative to the repository) and dotted-key overrides."""
+
+    config: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def path(self) -> Path:
+        path = Path(self.config)
+        path = path if path.is_absolute() or path.exists() else REPO / path
+        if not path.is_file():
+            raise TdmmError(f"quickstart preset: config {self.config} not found (looked in "
+                            f"{REPO}); run from a clone of the repository")
+        return path
+
+
+@dataclass
+class Preset:
+    """``configs/presets/*.yaml``: the budget of every stage (see that file's comments)."""
+
+    corpus: dict[str, Any]
+    vqvae: StageConfig
+    lm: StageConfig
+    mdm: StageConfig
+    t2m_gpt: StageConfig
+    extractor: StageConfig
+    benchmark: StageConfig
+    examples: int = 3
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Preset:
+        try:
+            raw = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise TdmmError(f"{path}: cannot read the quickstart preset ({e})") from None
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(raw) - known
+        if unknown:
+            raise TdmmError(f"{path}: unknown preset field(s) {sorted(unknown)}")
+        names = [k for k in known if k not in ("corpus", "examples")]
+        missing = [k for k in names if k not in raw]
+        if missing:
+            raise TdmmError(f"{path}: the preset names no config for {missing}")
+        try:
+            stages = {k: StageConfig(**raw[k]) for k in names}
+        except TypeError as e:
+            raise TdmmError(f"{path}: a stage needs 'config' and optional 'overrides' ({e})") from None
+        for stage in stages.values():
+            stage.path()  # fail now, not after the first stages have trained
+        return cls(corpus=raw.get("corpus", {}), examples=int(raw.get("examples", 3)), **stages)
+
+
+def set_dotted(raw: dict[str, Any], dotted: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with ``{"train.steps": 10}``-style keys set (in place; returned for chaining)."""
+    for key, value in dotted.items():
+        *parents, last = key.split(".")
+        node = raw
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return raw
+
+
+@dataclass
+class Stage:
+    name: str
+    output: Path              # exists = done
+    run: Callable[[], Any]
+
+
+class Quickstart:
+    """The pipeline's folders and stages; ``run()`` executes the ones not done yet."""
+
+    def __init__(self, out: str | Path, preset: Preset, *, rig: str | None = None) -> None:
+        self.out = Path(out)
+        self.preset = preset
+        self.rig = rig if rig is not None else (str(SHARED_RIG) if SHARED_RIG.is_file() else None)
+        o = self.out
+        self.corpus, self.codes = o / "data" / "facescript", o / "data" / "facescript_codes"
+        self.vq, self.lm = o / "vq", o / "lm"
+        self.mdm, self.t2m_gpt = o / "mdm", o / "t2m_gpt"
+        self.extractor, self.benchmark = o / "extractor", o / "benchmark"
+        self.examples = o / "examples"
+        self.timings: dict[str, float] = {}
+
+    # --- stages --------------------------------------------------------------------------
+    def stages(self) -> list[Stage]:
+        return [
+            Stage("FaceScript corpus", self.corpus / "dataset_dict.json", self.make_corpus),
+            Stage("motion tokenizer", self.vq / "best" / "config.json", self.train_tokenizer),
+            Stage("tokenised dataset", self.codes / "dataset_dict.json", self.tokenize),
+            Stage("TDMM-LM", self.lm / "best" / "generator.json", self.train_lm),
+            Stage("MDM", self.mdm / "best" / "generator.json", self.train_mdm),
+            Stage("T2M-GPT", self.t2m_gpt / "best" / "generator.json", self.train_t2m_gpt),
+            Stage("benchmark extractor", self.extractor / "extractor.json", self.train_extractor),
+            Stage("benchmark", self.benchmark / "results.json", self.run_benchmark),
+            Stage("rendered examples", self.examples / "examples.json", self.render_examples),
+        ]
+
+    def make_corpus(self) -> None:
+        from tdmm_lm.data.recipe import SkipLog, run_recipe
+        from tdmm_lm.data.recipe_args import add_facescript_args, add_output_args, facescript_config
+        from tdmm_lm.data.sources import facescript_info, facescript_rows
+        import argparse
+
+        parser = argparse.ArgumentParser()
+        add_facescript_args(parser)
+        add_output_args(parser)
+        c = self.preset.corpus
+        args = parser.parse_args(["--out", str(self.corpus), "--overwrite",
+                                  "--num-samples", str(c.get("num_samples", 2000)),
+                                  "--seed", str(c.get("seed", 0))])
+        config = facescript_config(args)
+        log = SkipLog(strict=True)
+        info = facescript_info(config)
+        info.command = f"tdmm-lm quickstart --out {self.out}"
+        run_recipe(args, facescript_rows(config, log), info, log)
+
+    def train_tokenizer(self) -> None:
+        from tdmm_lm.vqvae import VQConfig
+        from tdmm_lm.vqvae.train import train
+
+        stage = self.preset.vqvae
+        raw = VQConfig.from_yaml(stage.path()).to_dict()
+        set_dotted(raw, {**stage.overrides, "train.dataset": str(self.corpus), "train.out": str(self.vq)})
+        train(VQConfig.from_dict(raw, where=stage.config), rig=self.rig)
+
+    def tokenize(self) -> None:
+        from tdmm_lm.data.schema import load_dataset_dict
+        from tdmm_lm.vqvae import MotionTokenizer
+        from tdmm_lm.vqvae.dataset import tokenize_dataset
+
+        tok = MotionTokenizer.from_pretrained(str(self.vq / "best"))
+        tokenize_dataset(load_dataset_dict(str(self.corpus)), tok).save_to_disk(str(self.codes))
+
+    def train_lm(self) -> None:
+        from tdmm_lm.lm.config import LMConfig
+        from tdmm_lm.lm.train import train
+
+        stage = self.preset.lm
+        cfg = LMConfig.from_yaml(stage.path()).override(**{
+            **stage.overrides, "data.dataset": str(self.codes),
+            "data.motion_tokenizer": str(self.vq / "best"), "train.out": str(self.lm)})
+        train(cfg)
+
+    def train_mdm(self) -> None:
+        self._train_baseline(self.preset.mdm, self.mdm)
+
+    def train_t2m_gpt(self) -> None:
+        self._train_baseline(self.preset.t2m_gpt, self.t2m_gpt)
+
+    def _train_baseline(self, stage: StageConfig, out: Path) -> None:
+        from tdmm_lm.baselines.config import BaselineConfig
+        from tdmm_lm.baselines.train import train
+
+        raw = BaselineConfig.from_yaml(stage.path()).to_dict()
+        set_dotted(raw, {**stage.overrides, "train.dataset": str(self.codes),
+                         "train.out": str(out), "train.tokenizer": str(self.vq / "best")})
+        train(BaselineConfig.from_dict(raw, where=stage.config))
+
+    def train_extractor(self) -> None:
+        from tdmm_lm.benchmark.extractor import ExtractorConfig, train_extractor
+        from tdmm_lm.benchmark.yaml_config import from_mapping, read_yaml
+
+        stage = self.preset.extractor
+        raw = set_dotted(read_yaml(stage.path()), {**stage.overrides, "dataset": str(self.corpus),
+                                                   "out": str(self.extractor)})
+        train_extractor(from_mapping(ExtractorConfig, raw, stage.config))
+
+    def run_benchmark(self) -> None:
+        """The benchmark file's protocol on this run's data, with every model trained here."""
+        import shutil
+
+        from tdmm_lm.benchmark.config import BenchmarkConfig
+        from tdmm_lm.benchmark.runner import run_benchmark, write_results
+        from tdmm_lm.benchmark.yaml_config import from_mapping, read_yaml
+
+        stage = self.preset.benchmark
+        raw = read_yaml(stage.path())
+        raw.setdefault("name", "facescript")
+        set_dotted(raw, {**stage.overrides, "dataset": str(self.corpus),
+                         "extractor": str(self.extractor), "tokenizer": str(self.vq / "best"),
+                         "rig": self.rig or "", "cache_dir": str(self.benchmark / "cache"),
+                         "results_dir": str(self.benchmark)})
+        raw["generators"] = ["ground-truth", "random-train",
+                             {"name": "tdmm-lm", "checkpoint": str(self.lm / "best")},
+                             {"name": "mdm", "checkpoint": str(self.mdm / "best")},
+                             {"name": "t2m-gpt", "checkpoint": str(self.t2m_gpt / "best")}]
+        raw["describers"] = ["rule-based", {"name": "tdmm-lm", "label": "tdmm-lm (M2L)",
+                                            "checkpoint": str(self.lm / "best")}]
+        cfg = from_mapping(BenchmarkConfig, raw, stage.config)
+        js, md = write_results(cfg, run_benchmark(cfg), stem="results")
+        # write_results nests under the benchmark's name: keep one stable place for the report
+        shutil.copy(md, self.benchmark / "results.md")
+        shutil.copy(js, self.benchmark / "results.json")
+
+    def generators(self) -> dict[str, Path]:
+        """Caption → checkpoint of every trained generator."""
+        return {"TDMM-LM": self.lm / "best", "MDM": self.mdm / "best", "T2M-GPT": self.t2m_gpt / "best"}
+
+    def render_examples(self) -> None:
+        """For a few test prompts with different primary actions: an MP4 of every generator's
+        motion beside the reference, and a PNG sheet of their key frames and curves."""
+        from tdmm_lm.data.facescript.judge import primary_action
+        from tdmm_lm.data.schema import load_dataset_dict, row_motion
+        from tdmm_lm.generators import load_generator
+        from tdmm_lm.geometry import FaceGeometry
+        from tdmm_lm.geometry.render import animation_frames, contact_sheet, write_animation
+        from PIL import Image
+
+        test = load_dataset_dict(str(self.corpus))["test"]
+        rows, seen = [], set()
+        for row in test:
+            action = primary_action(row["attributes"])[0]
+            if action not in seen:
+                seen.add(action)
+                rows.append(row)
+            if len(rows) == self.preset.examples:
+                break
+        models = {name: load_generator(path) for name, path in self.generators().items()}
+        descriptions = models["TDMM-LM"].describe([row_motion(r) for r in rows], seed=0)
+        self.examples.mkdir(parents=True, exist_ok=True)
+        geometry = None
+        records = []
+        for k, row in enumerate(rows):
+            reference = row_motion(row)
+            seconds = reference.num_frames / reference.fps
+            motions = [reference]
+            for name, model in models.items():
+                motions.append(model.generate([row["text"]], [round(seconds * model.fps)], seed=k)[0])
+            geometry = geometry or FaceGeometry.for_format(reference.format, reference.channels,
+                                                           rig=self.rig)
+            captions = ["reference"] + list(models)
+            stem = self.examples / f"example_{k + 1}"
+            # 15 fps and small panels: four faces side by side, rendered on a CPU in seconds
+            frames = animation_frames(geometry, motions, fps=15, captions=captions, size=160)
+            write_animation(frames, stem.with_suffix(".mp4"), 15)
+            sheet = contact_sheet(geometry, motions, n=8, columns=8, size=128, captions=captions)
+            Image.fromarray(sheet).save(stem.with_suffix(".png"))
+            records.append({"prompt": row["text"], "id": row["id"], "seconds": round(seconds, 2),
+                            "lm_description": descriptions[k],
+                            "mp4": stem.with_suffix(".mp4").name, "png": stem.with_suffix(".png").name})
+        (self.examples / "examples.json").write_text(json.dumps(records, indent=2) + "\n")
+
+    # --- driver --------------------------------------------------------------------------
+    def run(self, *, progress: bool = True) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        stages = self.stages()
+        for k, stage in enumerate(stages, 1):
+            head = f"[{k}/{len(stages)}] {stage.name}"
+            if stage.output.exists():
+                print(f"{head}: done already ({stage.output.parent})", flush=True)
+                continue
+            print(f"{head} ...", flush=True)
+            start = time.perf_counter()
+            stage.run()
+            self.timings[stage.name] = time.perf_counter() - start
+            if not stage.output.exists():
+                raise RuntimeError(f"stage {stage.name} finished without writing {stage.output}")
+            self._save_timings()  # after every stage: a rerun reports the stages it skips
+            print(f"{head}: {self.timings[stage.name]:.0f} s", flush=True)
+        self._save_timings()
+        return self.write_report()
+
+    def _save_timings(self) -> None:
+        path = self.out / "timings.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**old, **{k: round(v, 1) for k, v in self.timings.items()}},
+                                   indent=2) + "\n")
+
+    def write_report(self) -> Path:
+        """``REPORT.md``: what each stage made, the benchmark table, the examples, what next."""
+        from tdmm_lm.provenance import environment
+
+        env = environment()
+        timings = json.loads((self.out / "timings.json").read_text())
+        lines = [
+            "# tdmm-lm quickstart", "",
+            f"Built by `tdmm-lm quickstart --out {self.out}` on {env['machine']['cpu']} "
+            f"({env['machine']['cores']} cores) "
+            f"(commit `{env['commit']}`, torch {env['versions'].get('torch', '?')}). "
+            "Every stage below is skipped on a rerun when its folder is complete.", "",
+            "| stage | output | minutes |", "| --- | --- | --- |",
+        ]
+        for stage in self.stages():
+            folder = stage.output.parent
+            minutes = f"{timings[stage.name] / 60:.1f}" if stage.name in timings else "-"
+            lines.append(f"| {stage.name} | [{folder.relative_to(self.out)}]({folder.relative_to(self.out)}) | {minutes} |")
+        total = sum(timings.values()) / 60
+        lines += ["", f"Total: {total:.1f} minutes.", ""]
+        table = self.benchmark / "results.md"
+        if table.exists():  # the runner's tables, one heading level down, without its environment
+            body = table.read_text().split("\n", 1)[1].split("## Environment")[0].strip()
+            lines += ["## Benchmark", "", body.replace("\n## ", "\n### "), "",
+                      f"Full results with the environment: [benchmark/results.md](benchmark/results.md).", ""]
+        examples = json.loads((self.examples / "examples.json").read_text())
+        lines += ["## Examples (reference, TDMM-LM, MDM, T2M-GPT)", ""]
+        for k, ex in enumerate(examples, 1):
+            lines += [f"**{k}. {ex['prompt']}** ({ex['seconds']} s) — "
+                      f"[video](examples/{ex['mp4']})", "",
+                      f"TDMM-LM describes the reference motion as: *{ex['lm_description']}*", "",
+                      f"![example {k}](examples/{ex['png']})", ""]
+        lm, take = self.lm / "best", "MY_TAKE.csv"
+        lines += [
+            "## Next", "", "```bash",
+            f"tdmm-lm describe {take} --model {lm}                 # Live Link Face CSV or FLAME npz",
+            f'tdmm-lm generate "a person smiles and then blinks" --model {lm} -o smile.mp4 --seconds 3',
+            f"tdmm-lm chat --model {lm}                            # /load, questions, /generate, /save",
+            f"tdmm-lm serve --model {lm}                           # web demo on http://127.0.0.1:7860",
+            f"tdmm-lm publish llm {lm} --repo-id YOU/tdmm-lm-tiny --dry-run",
+            "```", ""]
+        report = self.out / "REPORT.md"
+        report.write_text("\n".join(lines))
+        return report

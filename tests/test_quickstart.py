@@ -1,0 +1,53 @@
+"""``tdmm-lm quickstart`` end to end with a micro preset (every stage a few steps), then a rerun
+that must skip every stage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+MICRO = """\
+# tdmm-lm quickstart --preset (micro: the test's budget)
+corpus: {num_samples: 120, seed: 0}
+vqvae: {config: configs/vqvae/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 8, model.width: 32, model.codebook_size: 64, model.code_dim: 16}}
+lm: {config: configs/lm/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 4, data.max_val_samples: 8}}
+mdm: {config: configs/baselines/mdm_tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.max_val_samples: 8}}
+t2m_gpt: {config: configs/baselines/t2m_gpt_tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.max_val_samples: 8}}
+extractor: {config: configs/benchmark/extractor_facescript.yaml, overrides: {steps: 10, eval_every: 10}}
+benchmark: {config: eval/benchmarks/facescript.yaml, overrides: {replications: 2, diversity_times: 4, mm_times: 1, batch_size: 8}}
+examples: 1
+"""
+
+
+@pytest.mark.slow
+def test_quickstart_runs_every_stage_then_resumes(tmp_path, cli):
+    preset = tmp_path / "micro.yaml"
+    preset.write_text(MICRO)
+    out = tmp_path / "qs"
+    rc, stdout, err = cli("quickstart", "--out", out, "--preset", preset)
+    assert rc == 0, err
+    report = (out / "REPORT.md").read_text()
+    for model in ("ground-truth", "random-train", "tdmm-lm", "mdm", "t2m-gpt", "rule-based"):
+        assert f"| {model} |" in report, model
+    example = json.loads((out / "examples" / "examples.json").read_text())[0]
+    assert (out / "examples" / example["mp4"]).stat().st_size > 10_000
+    assert f"examples/{example['png']}" in report and example["prompt"] in report
+    timings = json.loads((out / "timings.json").read_text())
+    assert len(timings) == 9
+    assert "tdmm-lm chat --model" in stdout
+
+    rc, stdout, err = cli("quickstart", "--out", out, "--preset", preset)
+    assert rc == 0, err
+    assert stdout.count("done already") == 9
+
+
+def test_quickstart_preset_errors(tmp_path, cli):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("corpus: {num_samples: 10}\nllm: {config: x}\n")
+    rc, _, err = cli("quickstart", "--out", tmp_path / "o", "--preset", bad)
+    assert rc == 2 and "unknown preset field" in err and "llm" in err
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(MICRO.replace("configs/lm/tiny.yaml", "configs/lm/nope.yaml"))
+    rc, _, err = cli("quickstart", "--out", tmp_path / "o2", "--preset", missing)
+    assert rc == 2 and "configs/lm/nope.yaml" in err
