@@ -320,7 +320,7 @@ class Quickstart:
         if table.exists():  # the runner's tables, one heading level down, without its environment
             body = table.read_text().split("\n", 1)[1].split("## Environment")[0].strip()
             lines += ["## Benchmark", "", body.replace("\n## ", "\n### "), "",
-                      f"Full results with the environment: [benchmark/results.md](benchmark/results.md).", ""]
+                      "Full results with the environment: [benchmark/results.md](benchmark/results.md).", ""]
         examples = json.loads((self.examples / "examples.json").read_text())
         lines += ["## Examples (reference, TDMM-LM, MDM, T2M-GPT)", ""]
         for k, ex in enumerate(examples, 1):
