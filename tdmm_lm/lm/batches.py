@@ -70,6 +70,25 @@ def collate(tokenizer, examples: Sequence[Example], max_length: int) -> dict[str
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
+def corrupt_motion_targets(batch: dict[str, torch.Tensor], vocab: MotionVocab, pkeep: float,
+                           generator: torch.Generator) -> torch.Tensor:
+    """``input_ids`` where each motion code the loss learns (an L2M answer; codes in M2L prompts
+    are left alone) is replaced with probability ``1 - pkeep`` by a random code of the same
+    residual level. Labels are untouched, so the model learns to predict the true next code
+    from an imperfect history (T2M-GPT's pkeep)."""
+    ids, labels = batch["input_ids"], batch["labels"]
+    if pkeep >= 1.0:
+        return ids
+    code_of = torch.full((int(max(ids.max(), max(vocab.code_ids))) + 1,), -1, dtype=torch.long)
+    code_of[torch.tensor(vocab.code_ids)] = torch.arange(vocab.num_codes)
+    codes = torch.where(labels >= 0, code_of[labels.clamp(min=0)], -1)
+    swap = (codes >= 0) & (torch.rand(ids.shape, generator=generator) >= pkeep)
+    k = vocab.codebook_size
+    random = (codes // k) * k + torch.randint(0, k, ids.shape, generator=generator)
+    new_ids = torch.tensor(vocab.code_ids)[random.clamp(min=0)]
+    return torch.where(swap, new_ids, ids)
+
+
 def code_batch(codes: Sequence[Sequence[int]], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Code lists → ``codes [B, T]`` (0-padded) + ``mask [B, T]``; lists longer than
     ``max_tokens`` are cut."""

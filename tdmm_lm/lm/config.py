@@ -89,9 +89,14 @@ class L2MSection:
     heads: int = 4
     dropout: float = 0.1
     lr: float = 0.0              # prefix model learning rate; 0 = train.lr
+    # T2M-GPT's "pkeep": each input motion code of an L2M example is kept with this probability
+    # and otherwise replaced by a random code of its level (targets stay true), so the model
+    # cannot predict from the codes so far alone and must read the prompt; 1.0 = off
+    pkeep: float = 1.0
 
     def validate(self) -> None:
         _check(self.mode in ("vocab", "prefix"), "l2m.mode", "must be 'vocab' or 'prefix'")
+        _check(0 < self.pkeep <= 1, "l2m.pkeep", "must be in (0, 1]")
         _check(self.layers >= 1 and self.heads >= 1 and self.width % self.heads == 0,
                "l2m.layers/heads/width", "need layers, heads >= 1 and width a multiple of heads")
         _check(0 <= self.dropout < 1 and self.lr >= 0, "l2m.dropout/lr", "dropout in [0, 1), lr >= 0")

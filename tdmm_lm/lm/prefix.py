@@ -51,9 +51,12 @@ class PrefixL2M(nn.Module):
         return self.gpt.max_tokens
 
     def loss(self, cond: torch.Tensor, cond_mask: torch.Tensor, codes: torch.Tensor,
-             codes_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Teacher-forced (next-code cross-entropy, code accuracy) for ``codes [B, T]``."""
-        logits = self.gpt(cond, cond_mask, codes, codes_mask)
+             codes_mask: torch.Tensor, inputs: torch.Tensor | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher-forced (next-code cross-entropy, code accuracy) for ``codes [B, T]``;
+        ``inputs`` (same shape) are the codes the model reads when they differ from the
+        targets (pkeep corruption)."""
+        logits = self.gpt(cond, cond_mask, codes if inputs is None else inputs, codes_mask)
         targets = code_targets(codes, codes_mask, self.gpt.end)
         loss = next_code_loss(logits, codes, codes_mask)
         real = torch.zeros_like(targets, dtype=torch.bool)

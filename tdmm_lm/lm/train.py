@@ -43,11 +43,11 @@ class TrainModule(nn.Module):
         self.lm, self.prefix = lm, prefix
 
     def forward(self, batch: dict[str, torch.Tensor], cond=None, cond_mask=None, codes=None,
-                codes_mask=None) -> dict[str, torch.Tensor]:
+                codes_mask=None, inputs=None) -> dict[str, torch.Tensor]:
         lm_loss = self.lm(**batch).loss
         out = {"lm_loss": lm_loss, "loss": lm_loss}
         if self.prefix is not None:
-            prefix_loss, acc = self.prefix.loss(cond, cond_mask, codes, codes_mask)
+            prefix_loss, acc = self.prefix.loss(cond, cond_mask, codes, codes_mask, inputs)
             out.update(prefix_loss=prefix_loss, prefix_acc=acc, loss=lm_loss + prefix_loss)
         return out
 
@@ -104,12 +104,14 @@ def train(cfg: LMConfig, progress: bool = True) -> Path:
     from tqdm.auto import tqdm
 
     from tdmm_lm.data.schema import load_dataset_dict
-    from tdmm_lm.lm.batches import code_batch, collate, load_clips, sample_examples, step_rng
+    from tdmm_lm.lm.batches import (code_batch, collate, corrupt_motion_targets, load_clips,
+                                    sample_examples, step_rng)
     from tdmm_lm.lm.generate import TDMMLM
     from tdmm_lm.lm.model import (add_motion_vocab, count_parameters, load_base,
                                   prepare_for_training, resolve_base)
     from tdmm_lm.lm.prompts import template_texts
     from tdmm_lm.lm.scoring import score
+    from tdmm_lm.nn.code_gpt import corrupt_codes
 
     tc, dc = cfg.train, cfg.data
     if not dc.dataset:
@@ -225,15 +227,21 @@ def train(cfg: LMConfig, progress: bool = True) -> Path:
     while state["step"] < tc.steps:
         rng = step_rng(tc.seed, accelerator.process_index, state["step"])
         examples = sample_examples(train_clips, vocab, lm_tasks, tc.batch_size, rng, dc.duration_prob)
-        batch = {k: v.to(device) for k, v in collate(tokenizer, examples, dc.max_length).items()}
+        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        batch = collate(tokenizer, examples, dc.max_length)
+        batch["input_ids"] = corrupt_motion_targets(batch, vocab, cfg.l2m.pkeep, gen)
+        batch = {k: v.to(device) for k, v in batch.items()}
         extra = {}
         if prefix is not None:
             conds = sample_examples(train_clips, vocab, {"condition": 1.0}, tc.batch_size, rng,
                                     dc.duration_prob)
             codes, codes_mask = code_batch([e.codes for e in conds], prefix.max_tokens)
+            inputs = corrupt_codes(codes, codes_mask, pkeep=cfg.l2m.pkeep, num_codes=vocab.num_codes,
+                                   levels=vocab.levels, generator=gen)
             cond, cond_mask = features([e.target for e in conds])
             extra = dict(cond=cond.to(device), cond_mask=cond_mask.to(device),
-                         codes=codes.to(device), codes_mask=codes_mask.to(device))
+                         codes=codes.to(device), codes_mask=codes_mask.to(device),
+                         inputs=inputs.to(device))
         with accelerator.autocast():
             result = wrapped(batch, **extra)
         optimizer.zero_grad(set_to_none=True)
