@@ -39,7 +39,9 @@ def main() -> None:
     cold, gens = scratch / "cold", scratch / "generations_only"
     seconds = {"empty cache (generate + measure)":
                timed(base + ["--cache-dir", str(cold), "--results-dir", str(scratch / "r1")])}
-    shutil.copytree(cold, gens, ignore=lambda d, names: [n for n in names if n.endswith(".json")])
+    # keep the generations (motions, descriptions); drop what was measured on them
+    shutil.copytree(cold, gens, ignore=lambda d, names: [
+        n for n in names if n.endswith(".json") and not n.endswith(".descriptions.json")])
     seconds["cached generations (measures recomputed)"] = timed(base + ["--cache-dir", str(gens)])
     seconds["everything cached"] = timed(base + ["--cache-dir", str(cold), "--results-dir",
                                                  str(scratch / "r3")])

@@ -1,6 +1,7 @@
 """The benchmark's cache: generations per (generator, seed) and what was measured on them.
 
-Layout: ``<cache_dir>/<benchmark>/<label>/<seed>.npz`` (the motions at the benchmark's fps) and
+Layout: ``<cache_dir>/<benchmark>/<label>/<seed>.npz`` (the motions at the benchmark's fps;
+describers: ``describers/<label>/<seed>.descriptions.json``) and
 ``<seed>.json`` (per-generation measures that do not depend on the other replications:
 vertex errors, token accuracy, the detectors' verdicts, description scores). Each file stores
 the key of everything it depends on (prompts, lengths, model, checkpoint, options, settings);

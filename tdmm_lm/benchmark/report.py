@@ -76,6 +76,10 @@ def markdown(cfg: BenchmarkConfig, results: dict[str, Any]) -> str:
            f"{cfg.mm_times} pairs of generations per text. Run time {results.get('seconds')} s.\n"]
     if gens:
         out += ["## Text to motion\n", table(gens, MOTION_COLUMNS), _versus_ground_truth(gens)]
+        if results.get("shared_prompts"):
+            out.append(f"{results['shared_prompts']} of the {results['clips']} clips share their "
+                       "prompt with another clip; the ground-truth generator answers such a prompt "
+                       "with the first of them, so its per-clip errors below are not exactly 0.\n")
         tdmm = table(gens, TDMM_COLUMNS)
         if tdmm:
             out += ["### Against each clip's own reference\n",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import json
 import time
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
@@ -276,25 +277,29 @@ def score_describer(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
     cfg = bench.cfg
     _check_checkpoint(entry)
     folder = Path(cfg.cache_dir) / cfg.name / "describers" / entry.label
-    key = C.cache_key(prompts=bench.prompt_key, model=asdict(entry), metrics=sorted(cfg.metrics),
-                      detectors=DETECTOR_VERSION, extractor=bench.extractor.meta.get("fingerprint"))
+    gen_key = C.cache_key(prompts=bench.prompt_key, model=asdict(entry))
+    key = C.cache_key(generation=gen_key, metrics=sorted(cfg.metrics))
     describer, per_rep, memo = None, {}, {}
     for seed in (cfg.seed + r for r in range(cfg.replications)):
-        path = folder / f"{seed}.json"
-        values = C.load_json(path, key)
-        if values is None:
+        # the descriptions (the describer's generations) and their scores are cached apart
+        texts = (C.load_json(folder / f"{seed}.descriptions.json", gen_key) or {}).get("texts")
+        if texts is None:
             if describer is None:
                 describer = build_describer(entry.name, entry.checkpoint, _context(cfg, entry))
             t = time.perf_counter()
             texts = []
             for i in range(0, len(bench.references), cfg.batch_size):
                 texts += describer.describe(bench.references[i:i + cfg.batch_size], seed=seed)
+            C.save_json(folder / f"{seed}.descriptions.json", gen_key, {"texts": texts})
+            log(f"{entry.label}: described seed {seed} in {time.perf_counter() - t:.1f} s")
+        values = C.load_json(folder / f"{seed}.json", key)
+        if values is None:
             content = C.cache_key(texts=texts)     # a deterministic describer repeats itself
             if content not in memo:
                 memo[content] = _text_scores(bench, texts, T)
-            values = {"descriptions": texts, **memo[content]}
-            C.save_json(path, key, values)
-            log(f"{entry.label}: described and scored seed {seed} in {time.perf_counter() - t:.1f} s")
+            values = memo[content]
+            C.save_json(folder / f"{seed}.json", key, values)
+        values = {"descriptions": texts, **values}
         order = bench.order(seed)
         scores = {k: v for k, v in values.items() if k != "descriptions" and v is not None}
         if cfg.wants("text_r_precision"):
@@ -324,7 +329,15 @@ def _text_scores(bench: Benchmark, texts: list[str], T) -> dict[str, float | Non
 def run_benchmark(cfg: BenchmarkConfig, *, log=print) -> dict[str, Any]:
     """Score every model of ``cfg``; returns the results dict (see ``write_results``)."""
     import torch
+    from threadpoolctl import threadpool_limits
     torch.set_num_threads(cfg.num_threads)
+    # BLAS threads too: sqrtm of a 128x128 matrix took 10x longer with 2 OpenBLAS threads than
+    # with 1 on a 2-core machine that other jobs also use
+    with threadpool_limits(cfg.num_threads):
+        return _run(cfg, log)
+
+
+def _run(cfg: BenchmarkConfig, log) -> dict[str, Any]:
     t0 = time.perf_counter()
     for entry in cfg.generators + cfg.describers:   # fail before any work, not after an hour
         _check_checkpoint(entry)
@@ -337,6 +350,8 @@ def run_benchmark(cfg: BenchmarkConfig, *, log=print) -> dict[str, Any]:
         "generators": [asdict(g) for g in cfg.generators],
         "describers": [asdict(d) for d in cfg.describers]},
         "clips": len(bench.texts), "extractor": bench.extractor.meta,
+        # prompts several clips share: the ground-truth generator returns one clip for all
+        "shared_prompts": sum(n for n in Counter(bench.texts).values() if n > 1),
         "generators": {}, "describers": {}}
     for entry in cfg.generators:
         t = time.perf_counter()
