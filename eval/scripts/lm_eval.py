@@ -10,7 +10,9 @@ M2L: each test motion is described (greedy); BLEU-4 (0-100) and ROUGE-L (0-1) by
 ``caption_scores`` (sacrebleu / rouge-score, all paraphrases as references; BLEU-1 and CIDEr in
 the JSON), and the share of the ground-truth actions,
 sides, emotion, head motion and intensity the description names (``facescript.parse``).
-L2M: teacher-forced token accuracy against the reference codes (canonical prompt, no duration);
+L2M: teacher-forced token accuracy against the reference codes (canonical prompt, no duration),
+and the L2M loss when each clip's codes follow another clip's prompt (the gap to the true-prompt
+loss says how much generation reads the text);
 then each canonical prompt is generated at the reference clip's length and compared with the
 reference motion: per-frame parameter L2 (expression and pose channels, as the benchmark) and the
 share of motions whose strongest actions include the prompt's primary action
@@ -22,6 +24,7 @@ random training motion (the floor).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -89,6 +92,13 @@ def evaluate_run(run: Path, split, clips, motions, seed: int, batch: int) -> dic
     t = time.perf_counter()
     forced = score(lm.model, lm.tokenizer, lm.vocab, clips, max_length=lm.cfg.data.max_length,
                    prefix=lm.prefix, features=lm.features)
+    # the same codes under the NEXT clip's prompt: how much the L2M loss depends on the text
+    rotated = [dataclasses.replace(c, texts=clips[(i + 1) % len(clips)].texts)
+               for i, c in enumerate(clips)]
+    wrong = score(lm.model, lm.tokenizer, lm.vocab, rotated, max_length=lm.cfg.data.max_length,
+                  prefix=lm.prefix, features=lm.features)
+    forced["l2m_loss_wrong_prompt"] = wrong["l2m_loss"]
+    forced["l2m_token_accuracy_wrong_prompt"] = wrong["l2m_token_accuracy"]
     t_forced = time.perf_counter() - t
     t = time.perf_counter()
     descriptions = []
@@ -143,20 +153,21 @@ def markdown(results: dict, args) -> str:
              "## M2L (description) and L2M (generation)",
              "",
              "| run | L2M mode | finetune | steps | train min | BLEU-4 | ROUGE-L | actions named "
-             "| sides | emotion | head motion | intensity | L2M token acc | M2L loss | param L2 expr "
-             "| param L2 pose | primary action top-2 | top-1 |",
-             "|" + "---|" * 18]
+             "| sides | emotion | head motion | intensity | L2M token acc | L2M loss (wrong prompt) "
+             "| M2L loss | param L2 expr | param L2 pose | primary action top-2 | top-1 |",
+             "|" + "---|" * 19]
     for name, r in results["runs"].items():
         c, t = r["config"], r["train"]
         lines.append(
             f"| {name} | {c['l2m_mode']} | {c['finetune']} | {t['steps']} | {t['train_minutes']} "
             f"| {_f(r['bleu_4'], 1)} | {_f(r['rouge_l'])} | {_f(r['named_actions'])} "
             f"| {_f(r['named_sides'])} | {_f(r['named_emotion'])} | {_f(r['named_head_motion'])} "
-            f"| {_f(r['named_intensity'])} | {_f(r['l2m_token_accuracy'])} | {_f(r['m2l_loss'])} "
+            f"| {_f(r['named_intensity'])} | {_f(r['l2m_token_accuracy'])} "
+            f"| {_f(r['l2m_loss'])} ({_f(r['l2m_loss_wrong_prompt'])}) | {_f(r['m2l_loss'])} "
             f"| {_f(r['param_l2_expression'])} | {_f(r['param_l2_pose'])} "
             f"| {_f(r['match_top2'])} | {_f(r['match_top1'])} |")
     for name, r in results["references"].items():
-        lines.append(f"| *{name}* | | | | | | | | | | | | | | {_f(r['param_l2_expression'])} "
+        lines.append(f"| *{name}* | | | | | | | | | | | | | | | {_f(r['param_l2_expression'])} "
                      f"| {_f(r['param_l2_pose'])} | {_f(r['match_top2'])} | {_f(r['match_top1'])} |")
     lines += ["", "## Training runs", "",
               "| run | trainable / total parameters | tokens/s (train) | mean 1-min load average "

@@ -9,13 +9,10 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.vqvae.config import _check, _coerce
+from tdmm_lm.vqvae.config import VQConfig, _check, _coerce
 
 MODEL_TYPES = ("qwen3", "llama", "gpt2")
 TASKS = ("describe", "chat", "generate")
@@ -31,7 +28,8 @@ class TinyBaseConfig:
     num_heads: int = 4
     num_kv_heads: int = 2        # grouped-query heads (qwen3/llama)
     intermediate_size: int = 512
-    bpe_vocab: int = 1024        # byte-level BPE trained on the corpus text: the LM head dominates small models
+    # byte-level BPE trained on the corpus text; small, as the LM head dominates small models
+    bpe_vocab: int = 1024
     max_positions: int = 512
 
     def validate(self) -> None:
@@ -83,7 +81,8 @@ class L2MSection:
     transformer conditioned on word features through a learned projection, TDMM-LM paper)."""
 
     mode: str = "vocab"
-    text_features: str = "minilm"  # prefix: "minilm" (packaged), an encoder id/folder, or "lm" (frozen LM states)
+    # prefix mode's word features: "minilm" (packaged), an encoder id/folder, or "lm" (LM states)
+    text_features: str = "minilm"
     layers: int = 4              # prefix motion transformer
     width: int = 256
     heads: int = 4
@@ -189,18 +188,9 @@ class LMConfig:
         except TdmmError as e:
             raise TdmmError(f"{where}: {e}") from None
 
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> LMConfig:
-        try:
-            raw = yaml.safe_load(Path(path).read_text())
-        except OSError as e:
-            raise TdmmError(f"{path}: cannot read config ({e.strerror})") from None
-        except yaml.YAMLError as e:
-            raise TdmmError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-        return cls.from_dict(raw or {}, where=str(path))
-
-    def save_yaml(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+    # the same YAML reading (one-line errors) and writing as the tokenizer's config
+    from_yaml = classmethod(VQConfig.from_yaml.__func__)
+    save_yaml = VQConfig.save_yaml
 
     def override(self, **dotted: Any) -> LMConfig:
         """A copy with ``{"train.out": ..., "model.base_model": ...}`` set (None values skipped)."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -149,7 +148,7 @@ def train(cfg: LMConfig, progress: bool = True) -> Path:
         else:
             features, dim = minilm_features(cfg.l2m.text_features, accelerator.device)
         prefix = PrefixL2M.build(motion_tokenizer, cfg.l2m, dim, cfg.generation.max_seconds)
-        l2m_weight = tasks.pop("generate", 0.0)
+        tasks.pop("generate", None)   # the prefix model learns L2M; the LM learns M2L
         if not any(w > 0 for w in tasks.values()):
             raise TdmmError("prefix mode trains the LM on describe/chat: give one a weight > 0")
     module = TrainModule(model, prefix)

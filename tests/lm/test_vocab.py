@@ -5,7 +5,7 @@ import torch
 
 from tdmm_lm.lm.config import TinyBaseConfig
 from tdmm_lm.lm.model import tiny_model_config, train_bpe_tokenizer
-from tdmm_lm.lm.vocab import (MOTION_END, MOTION_START, MotionVocab, add_motion_tokens,
+from tdmm_lm.lm.vocab import (MOTION_START, MotionVocab, add_motion_tokens,
                               init_motion_rows, resize_for)
 
 TEXTS = ["A person smiles broadly, then winks their left eye.", "Someone nods twice slowly."] * 20
