@@ -78,7 +78,7 @@ def option(context: BuildContext, key: str, kind: type, default: Any = None) -> 
 class BaselineGenerator:
     """Shared part of the baseline generators: encodes prompts with the frozen text encoder the
     model was trained with (loaded on first use) and turns raw arrays into ``Motion`` objects.
-    Subclasses implement ``_arrays(cond, texts, lengths, generator) -> list[[T, D]]``."""
+    Subclasses implement ``_arrays(cond, lengths, generator) -> list[[T, D]]`` and ``_format()``."""
 
     name = "baseline"
 

@@ -21,7 +21,8 @@ The sequence the transformer sees is ``[c_1 … c_Lc, START, x_0 … x_{T-1}]``:
   over ``x_{T-1}`` predicts END. So position i of the logits predicts code i and position T
   predicts END.
 - Code embeddings have ``num_codes + 2`` rows: the codes, END (= ``num_codes``) and PAD
-  (= ``num_codes + 1``, input only). Logits have ``num_codes + 1`` columns (codes + END).
+  (= ``num_codes + 1``, input only). Logits have ``num_codes + 1`` columns (codes + END),
+  from a separate head or, with ``tie_embeddings``, from the embedding rows themselves.
 
 Condition slots attend to each other both ways (a prefix LM); code positions attend to every real
 condition slot and causally to START and earlier codes.
@@ -77,7 +78,7 @@ class CodeGPT(nn.Module):
     """Causal transformer over motion codes, conditioned on a prefix of vectors (see module doc)."""
 
     def __init__(self, num_codes: int, cond_dim: int, width: int, layers: int, heads: int,
-                 max_tokens: int, dropout: float = 0.1) -> None:
+                 max_tokens: int, dropout: float = 0.1, tie_embeddings: bool = False) -> None:
         super().__init__()
         if width % heads:
             raise ValueError(f"width {width} must be a multiple of heads {heads}")
@@ -92,7 +93,9 @@ class CodeGPT(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(_Block(width, heads, dropout) for _ in range(layers))
         self.ln_f = nn.LayerNorm(width)
-        self.head = nn.Linear(width, num_codes + 1, bias=False)
+        # tied: the output row of a code is its input embedding (GPT-2), so "repeat the code
+        # I attend to" needs no separate learning per code; faster to learn in short runs
+        self.head = None if tie_embeddings else nn.Linear(width, num_codes + 1, bias=False)
         self.apply(self._init)
         nn.init.normal_(self.start, std=0.02)
         for block in self.blocks:  # GPT-2: scale residual projections by depth so activations stay O(1)
@@ -122,7 +125,10 @@ class CodeGPT(nn.Module):
         allowed = self._attention_mask(cond_mask.bool(), t + 1)
         for block in self.blocks:
             x = block(x, allowed)
-        return self.head(self.ln_f(x[:, lc:]))
+        h = self.ln_f(x[:, lc:])
+        if self.head is None:
+            return F.linear(h, self.code_emb.weight[: self.num_codes + 1])
+        return self.head(h)
 
     @staticmethod
     def _attention_mask(cond_mask: torch.Tensor, n: int) -> torch.Tensor:
@@ -218,14 +224,24 @@ def corrupt_codes(codes: torch.Tensor, codes_mask: torch.Tensor, *, pkeep: float
     return torch.where(keep | ~codes_mask.bool(), codes, random)
 
 
+def interleaved_level_mask(levels: int, codebook_size: int, positions: int,
+                           device: torch.device | str | None = None) -> torch.Tensor:
+    """``[positions, levels * codebook_size + 1]`` bool: position t may hold only level
+    ``t % levels`` codes, and END (the last column) only at a step boundary after at least one
+    whole step. Training can mask logits with it so the loss is spent on the choice the sampler
+    actually makes (which code within the level), not on learning the interleaving."""
+    vocab = levels * codebook_size
+    t = torch.arange(positions, device=device)[:, None]
+    ids = torch.arange(vocab + 1, device=device)[None]
+    mask = (ids // codebook_size == t % levels) & (ids < vocab)
+    mask[:, vocab] = (t[:, 0] > 0) & (t[:, 0] % levels == 0)
+    return mask
+
+
 def interleaved_levels(levels: int, codebook_size: int) -> AllowedFn:
-    """``allowed`` rule for interleaved residual codes: position t may hold only level
-    ``t % levels`` codes; END only at a step boundary after at least one whole step."""
+    """``allowed`` rule for interleaved residual codes (``interleaved_level_mask`` at one
+    position), so every sample decodes to whole token steps."""
     def allowed(t: int, prefix: torch.Tensor) -> torch.Tensor:
-        mask = torch.zeros(prefix.shape[0], levels * codebook_size + 1, dtype=torch.bool,
-                           device=prefix.device)
-        level = t % levels
-        mask[:, level * codebook_size:(level + 1) * codebook_size] = True
-        mask[:, -1] = t > 0 and level == 0
-        return mask
+        row = interleaved_level_mask(levels, codebook_size, t + 1, prefix.device)[t]
+        return row.expand(prefix.shape[0], -1)
     return allowed

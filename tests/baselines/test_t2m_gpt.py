@@ -3,6 +3,7 @@ tokenizer travels inside the model."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from tests.tiny import make_tokenizer
@@ -57,3 +58,24 @@ def test_tokenizer_weights_are_copied_and_frozen():
         assert torch.equal(model.tokenizer.state_dict()[name], value), name
     assert not any(p.requires_grad for p in model.tokenizer.parameters())
     assert all(p.requires_grad for p in model.gpt.parameters())
+
+
+def test_loss_is_over_the_outputs_the_sampler_may_pick():
+    """Position t competes only among level t % 2 codes (plus END at step boundaries)."""
+    model = _model(levels=2)  # 2 levels x 32 codes, END = 64
+    g = torch.Generator().manual_seed(0)
+    codes = torch.randint(0, 32, (2, 6), generator=g) + torch.tensor([0, 32] * 3)
+    cond = torch.randn(2, 8, generator=g)
+    loss = model({"codes": codes, "mask": torch.ones(2, 6, dtype=torch.bool), "cond": cond})[0]
+    logits = model.gpt(cond[:, None], torch.ones(2, 1, dtype=torch.bool), codes)
+    expected = []
+    for b in range(2):
+        for t in range(7):
+            target = int(codes[b, t]) if t < 6 else 64
+            level = t % 2
+            allowed = list(range(32 * level, 32 * level + 32)) + ([64] if t and not level else [])
+            expected.append(-logits[b, t, allowed].log_softmax(-1)[allowed.index(target)])
+    assert loss.item() == pytest.approx(torch.stack(expected).mean().item(), rel=1e-5)
+    full = torch.nn.functional.cross_entropy(logits.reshape(-1, 65), torch.cat(
+        [codes, torch.full((2, 1), 64)], 1).reshape(-1))
+    assert full.item() > loss.item() + 0.3  # unmasked, the other level's 32 codes compete too

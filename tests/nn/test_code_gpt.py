@@ -147,3 +147,15 @@ def test_rejects_sequences_longer_than_max_tokens():
     cond, mask = _cond()
     with pytest.raises(ValueError, match="max_tokens"):
         gpt(cond, mask, torch.zeros(2, 5, dtype=torch.long))
+
+
+def test_level_mask_matches_the_sampling_rule():
+    from tdmm_lm.nn.code_gpt import interleaved_level_mask
+    mask = interleaved_level_mask(3, 4, 7)
+    assert mask.shape == (7, 13)
+    rule = interleaved_levels(3, 4)
+    for t in range(7):
+        assert torch.equal(rule(t, torch.zeros(2, t, dtype=torch.long)), mask[t].expand(2, -1))
+    assert mask[:, :12].sum(1).tolist() == [4] * 7
+    assert mask[:, 12].tolist() == [False, False, False, True, False, False, True]
+    assert mask[4, 4:8].all() and not mask[4, :4].any() and not mask[4, 8:12].any()

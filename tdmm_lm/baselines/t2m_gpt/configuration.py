@@ -16,6 +16,7 @@ class T2MGPTConfig:
     layers: int = 18
     heads: int = 16
     dropout: float = 0.1
+    tie_embeddings: bool = False  # output head = code embeddings (GPT-2); T2M-GPT keeps them separate
     pkeep: float = 0.5           # share of input codes kept; the rest become random codes in training
     max_tokens: int = 0          # longest code sequence; 0 = the longest training sequence
     top_k: int = 0               # sampling default: 0 = the full distribution (T2M-GPT)

@@ -6,6 +6,11 @@ motion tokenizer too (its config in ``config.json``, its weights, frozen, in
 ``model.safetensors``), so one folder turns prompts into motion. Training feeds inputs
 corrupted by "pkeep" (a share of codes replaced by random codes of the same residual level)
 against the true next codes.
+
+Differences from the reference, and why: the tokenizer may be residual (several codes per
+step, interleaved), so the loss and the sampler only let a position choose among its own
+level's codes (END only between steps); ``tie_embeddings`` (off in the paper config) ties the
+output head to the code embeddings, which short CPU runs learn much faster.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from tdmm_lm.baselines.t2m_gpt.configuration import T2MGPTConfig
-from tdmm_lm.nn.code_gpt import CodeGPT, corrupt_codes, interleaved_levels, next_code_loss
+from tdmm_lm.nn.code_gpt import (CodeGPT, corrupt_codes, interleaved_level_mask, interleaved_levels,
+                                 next_code_loss)
 from tdmm_lm.vqvae.tokenizer import MotionTokenizer
 
 
@@ -38,7 +44,7 @@ class T2MGPT(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
         self.tokenizer = MotionTokenizer(**tokenizer).requires_grad_(False).eval()
         c = self.cfg
         self.gpt = CodeGPT(self.tokenizer.vocab_size, cond_dim, c.width, c.layers, c.heads,
-                           max_tokens, c.dropout)
+                           max_tokens, c.dropout, tie_embeddings=c.tie_embeddings)
 
     @classmethod
     def build(cls, cfg: T2MGPTConfig, tokenizer: MotionTokenizer, text_encoder: str, cond_dim: int,
@@ -63,8 +69,9 @@ class T2MGPT(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
 
     def forward(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None
                 ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Training loss of ``{"codes": [B, T] long, "mask": [B, T], "cond": [B, cond_dim]}``;
-        pkeep corruption only in training mode. Logs the loss and next-code accuracy."""
+        """Training loss of ``{"codes": [B, T] long, "mask": [B, T], "cond": [B, cond_dim]}``
+        over the outputs the sampler may pick (``interleaved_level_mask``); pkeep corruption
+        only in training mode. Logs the loss and next-code accuracy."""
         codes, mask = batch["codes"], batch["mask"].bool()
         cond = batch["cond"][:, None]  # one condition slot
         inputs = codes
@@ -73,6 +80,10 @@ class T2MGPT(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
                                    levels=self.tokenizer.levels, generator=generator)
         logits = self.gpt(cond, torch.ones(cond.shape[:2], dtype=torch.bool, device=cond.device),
                           inputs, mask)
+        # only what the sampler may pick competes: codes of the position's level (END at steps)
+        tok = self.tokenizer
+        allowed = interleaved_level_mask(tok.levels, tok.codebook_size, logits.shape[1], logits.device)
+        logits = logits.masked_fill(~allowed, float("-inf"))
         loss = next_code_loss(logits, codes, mask)
         return loss, {"loss": float(loss.detach()),
                       "accuracy": float((logits[:, :-1].argmax(-1) == codes)[mask].float().mean())}
