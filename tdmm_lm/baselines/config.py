@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Union
-
-import yaml
 
 from tdmm_lm.baselines.mdm.configuration import MDMConfig
 from tdmm_lm.baselines.t2m_gpt.configuration import T2MGPTConfig
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.vqvae.config import _check, _coerce
+from tdmm_lm.vqvae.config import VQConfig, _check, _coerce
 
 MODEL_CONFIGS = {"mdm": MDMConfig, "t2m-gpt": T2MGPTConfig}
 
@@ -94,18 +91,9 @@ class BaselineConfig:
         except TdmmError as e:
             raise TdmmError(f"{where}: {e}") from None
 
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> BaselineConfig:
-        try:
-            raw = yaml.safe_load(Path(path).read_text())
-        except OSError as e:
-            raise TdmmError(f"{path}: cannot read config ({e.strerror})") from None
-        except yaml.YAMLError as e:
-            raise TdmmError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-        return cls.from_dict(raw or {}, where=str(path))
-
-    def save_yaml(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+    # the same YAML reading (one-line errors) and writing as the tokenizer's config
+    from_yaml = classmethod(VQConfig.from_yaml.__func__)
+    save_yaml = VQConfig.save_yaml
 
 
 def _section(kind, section: dict | None, name: str, where: str):
