@@ -178,12 +178,12 @@ def frame_frechet(generated: Sequence[np.ndarray], reference: Sequence[np.ndarra
 
 
 def vertex_errors(geometry, generated: Sequence[np.ndarray], reference: Sequence[np.ndarray], *,
-                  face_vertices: int = 1000, seed: int = 0, batch_size: int = 32) -> dict[str, float]:
+                  face_vertices: int = 400, seed: int = 0) -> dict[str, float]:
     """Vertex errors (mm) of generated vs reference motions through a ``FaceGeometry``.
 
     Pairs ``[T, D]`` are aligned on their common first frames. Returns ``vertex_mm`` (mean error
-    over a fixed motion-weighted subset of ``face_vertices`` face vertices: the full mesh costs
-    ~5x more for the same mean), ``vertex_relative`` (mean error / mean reference displacement
+    over a fixed motion-weighted subset of ``face_vertices`` face vertices: 400 give the mean
+    of 1000 within ~1% at less than half the cost), ``vertex_relative`` (mean error / mean reference displacement
     from neutral, 1 = no better than a resting face) and ``lip_vertex_mm`` (per-frame worst lip
     vertex averaged over frames, the "lip vertex error" of speech-animation papers, all lip
     vertices).
@@ -196,23 +196,15 @@ def vertex_errors(geometry, generated: Sequence[np.ndarray], reference: Sequence
     ids = np.union1d(face, lips)
     regions = {"face": np.searchsorted(ids, face), "lips": np.searchsorted(ids, lips)}
     neutral = geometry.neutral_vertices()[torch.as_tensor(ids)]
-    from tdmm_lm.motion.ops import pad_batch
-
     acc = {"vertex_mm": 0.0, "displacement_mm": 0.0, "lip_vertex_mm": 0.0}
     frames = 0
-    pairs = [(g[:min(len(g), len(r))], r[:min(len(g), len(r))])
-             for g, r in zip(generated, reference, strict=True)]
     with torch.no_grad():
-        for i in range(0, len(pairs), batch_size):   # padded batches: far fewer torch calls
-            chunk = pairs[i:i + batch_size]
-            gen, mask = pad_batch([g for g, _ in chunk], mode="edge")
-            ref, _ = pad_batch([r for _, r in chunk], mode="edge")
-            verts = geometry.vertices(torch.from_numpy(np.concatenate([gen, ref]).astype(np.float32)),
-                                      vertex_ids=torch.as_tensor(ids))
-            stats = vertex_error(verts[:len(chunk)], verts[len(chunk):],
-                                 mm_per_unit=geometry.mm_per_unit, regions=regions,
-                                 neutral=neutral, frame_mask=torch.from_numpy(mask))
-            n = int(mask.sum())
+        for g, r in zip(generated, reference, strict=True):   # a pair per call: padded
+            n = min(len(g), len(r))                               # batches were slower here
+            pair = torch.from_numpy(np.stack([g[:n], r[:n]]).astype(np.float32))
+            verts = geometry.vertices(pair, vertex_ids=torch.as_tensor(ids))
+            stats = vertex_error(verts[:1], verts[1:], mm_per_unit=geometry.mm_per_unit,
+                                 regions=regions, neutral=neutral)
             acc["vertex_mm"] += stats["face"]["mean_mm"] * n
             acc["displacement_mm"] += stats["face"]["displacement_mm"] * n
             acc["lip_vertex_mm"] += stats["lips"]["frame_max_mm"] * n
