@@ -1,7 +1,7 @@
 """TDMM-LM on the subject-disjoint FaceScript test split: M2L and L2M, every run in one table.
 
     tdmm-lm llm train --config configs/lm/tiny.yaml                                   # vocab L2M
-    tdmm-lm llm train --config configs/lm/tiny.yaml --l2m-mode prefix --out runs/lm_tiny_prefix
+    tdmm-lm llm train --config configs/lm/tiny_prefix.yaml
     nice -n 5 python eval/scripts/lm_eval.py --dataset runs/facescript_codes \\
         --runs vocab=runs/lm_tiny prefix=runs/lm_tiny_prefix
     # writes eval/results/lm_tiny.{md,json}
