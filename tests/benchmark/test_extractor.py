@@ -84,12 +84,3 @@ def _layout(corpus):
     model = TextMotionExtractor.load(corpus.extractor)
     return model.channels, model.format, model.fps, model.normalizer
 
-
-def test_config_errors_name_the_field(tmp_path):
-    path = tmp_path / "bad.yaml"
-    path.write_text("text_encoder: glove\n")
-    with pytest.raises(TdmmError, match="text_encoder"):
-        ExtractorConfig.from_yaml(path)
-    path.write_text("steps: many\n")
-    with pytest.raises(TdmmError, match="'steps' must be an integer"):
-        ExtractorConfig.from_yaml(path)

@@ -3,11 +3,11 @@ rule-based describer, caching, fps conversion, --only, and the errors users meet
 
 import json
 
-import numpy as np
 import pytest
 import yaml
 
 from tdmm_lm.benchmark.config import BenchmarkConfig
+from tdmm_lm.benchmark.extractor import ExtractorConfig
 from tdmm_lm.benchmark.runner import run_benchmark
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.generators import register_generator
@@ -117,14 +117,19 @@ def test_extractor_of_another_protocol_is_refused(corpus, tmp_path):
         run_benchmark(BenchmarkConfig.from_yaml(_benchmark(corpus, tmp_path, fps=25.0)))
 
 
-def test_config_errors(tmp_path):
-    path = tmp_path / "b.yaml"
-    path.write_text("dataset: d\nextractor: e\ngenerators: [ground-truth]\nmetrics: [fid, bleu5]\n")
-    with pytest.raises(TdmmError, match="bleu5"):
-        BenchmarkConfig.from_yaml(path)
-    path.write_text("dataset: d\nextractor: e\ngenerators: [ground-truth, ground-truth]\n")
-    with pytest.raises(TdmmError, match="repeat labels"):
-        BenchmarkConfig.from_yaml(path)
+@pytest.mark.parametrize("cls, text, match", [
+    (ExtractorConfig, "text_encoder: glove\n", "text_encoder"),
+    (ExtractorConfig, "steps: many\n", "'steps' must be an integer"),
+    (BenchmarkConfig, "dataset: d\nextractor: e\ngenerators: [ground-truth]\nmetrics: [fid, bleu5]\n",
+     "bleu5"),
+    (BenchmarkConfig, "dataset: d\nextractor: e\ngenerators: [ground-truth, ground-truth]\n",
+     "repeat labels"),
+])
+def test_config_errors_name_the_field(tmp_path, cls, text, match):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(TdmmError, match=match):
+        cls.from_yaml(path)
 
 
 @pytest.mark.parametrize("name", ["facescript", "express4d"])
