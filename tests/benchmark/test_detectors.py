@@ -78,3 +78,14 @@ def test_rule_based_description_names_the_script(script):
 def test_describer_takes_no_checkpoint():
     with pytest.raises(TdmmError):
         D.build_describer("some/folder", None)
+
+
+def test_detect_command(tmp_path, cli):
+    from tdmm_lm.motion import save
+    motion = sample_to_motion(generate_sample(CONFIG, 7, segments=[
+        {"action": "wink", "side": "left", "repetitions": 2}, {"action": "shake_head", "relation": "then"}]))
+    save(motion, tmp_path / "clip.npz")
+    rc, out, err = cli("eval", "detect", tmp_path / "clip.npz", "--describe")
+    assert rc == 0, err
+    assert "wink (left) x2" in out and "shake_head" in out
+    assert "winks their left eye twice, then shakes their head" in out
