@@ -66,12 +66,12 @@ def bertscore(candidates: Sequence[str], references: Sequence[Sequence[str]],
     from transformers.utils import logging as hf_logging
 
     from tdmm_lm.text_encoder import packaged_minilm_path
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()   # "loading weights" progress lines on every call
-    hf_logging.disable_progress_bar()
     said = [i for i, c in enumerate(candidates) if c.strip()]
     if not said:
         return 0.0
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()   # "loading weights" progress lines on every call
+    hf_logging.disable_progress_bar()
     try:
         _, _, f1 = bert_score.score([candidates[i] for i in said], [list(references[i]) for i in said],
                                     model_type=str(packaged_minilm_path()),

@@ -80,6 +80,9 @@ def test_bertscore_with_packaged_minilm():
     same = T.bertscore(["A person smiles broadly.", "The actor nods twice."], refs)
     other = T.bertscore(["The actor nods twice.", "A person smiles broadly."], refs)
     assert same == pytest.approx(1.0, abs=1e-4) and other < same - 0.05
+    # an empty description scores 0 (bert-score cannot encode one)
+    half = T.bertscore(["", "The actor nods twice."], refs)
+    assert half == pytest.approx(0.5, abs=1e-4) and T.bertscore([""], refs[:1]) == 0.0
 
 
 def test_attribute_correctness():
