@@ -8,7 +8,8 @@ full fine-tuning of the config-built (randomly initialised) base.
 Every variant trains the same number of steps one after another (never in parallel: the CPU is
 shared) and is compared on the validation split's teacher-forced scores at its last step (M2L
 loss, L2M loss and L2M token accuracy; ``tdmm_lm.lm.scoring``). A finished variant is not
-retrained (its last/ checkpoint is at the final step).
+retrained (its last/ checkpoint is at the final step): rerunning only rewrites the table.
+Train minutes include waiting for other work on the shared machine (load in the environment).
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def main() -> int:
             "train.checkpoint_every": args.steps, "train.max_minutes": 0.0})
         train(cfg, progress=False)
         state = json.loads((run / "last" / "trainer_state.json").read_text())
+        saved = next(f for f in (run / "best" / "adapter" / "adapter_model.safetensors",
+                                 run / "best" / "model" / "model.safetensors") if f.is_file())
         results[name] = {"change": what, "steps": state["step"],
+                         "saved_weights": str(saved.relative_to(run)),
+                         "saved_weights_bytes": saved.stat().st_size,
                          "train_minutes": round(state["train_seconds"] / 60, 2),
                          "trainable_parameters": state["trainable_parameters"],
                          **state["best_metrics"]}
@@ -61,10 +66,11 @@ def main() -> int:
     lines = ["# TDMM-LM ablations (validation split, teacher-forced)", "",
              f"Each variant: `configs/lm/tiny.yaml` with one change, {args.steps} steps, same seed "
              "and batches; scores at the last step. Produced by `eval/scripts/lm_ablation.py`.", "",
-             "| variant | change | trainable params | train min | M2L loss | L2M loss | L2M token acc |",
-             "|---|---|---|---|---|---|---|"]
+             "| variant | change | trainable params | saved weights (bytes) | train min | M2L loss "
+             "| L2M loss | L2M token acc |", "|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
-        lines.append(f"| {name} | {r['change']} | {r['trainable_parameters']:,} | {r['train_minutes']} "
+        lines.append(f"| {name} | {r['change']} | {r['trainable_parameters']:,} "
+                     f"| `{r['saved_weights']}` ({r['saved_weights_bytes']:,}) | {r['train_minutes']} "
                      f"| {r['m2l_loss']:.3f} | {r['l2m_loss']:.3f} | {r['l2m_token_accuracy']:.3f} |")
     write_result(args.out, {"steps": args.steps, "variants": results}, "\n".join(lines))
     print(f"wrote {args.out}.md")

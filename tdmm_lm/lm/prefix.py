@@ -72,7 +72,7 @@ class PrefixL2M(nn.Module):
         need = torch.tensor([-1 if n is None else min(n, self.max_tokens) for n in lengths])
 
         def allowed(t: int, prefix: torch.Tensor) -> torch.Tensor:
-            mask = levels_rule(t, prefix)
+            mask = levels_rule(t, prefix).clone()   # the rule may hand out a broadcast view
             fixed = need >= 0
             mask[fixed & (need > t), -1] = False
             mask[fixed & (need <= t)] = False
