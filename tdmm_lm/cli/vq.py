@@ -53,25 +53,9 @@ def _model_arg(p) -> None:
 
 
 def load_tokenizer(path: str):
-    """A tokenizer from a folder, a run folder (its ``best/``) or a hub repo id."""
-    from tdmm_lm.errors import TdmmError
-    from tdmm_lm.vqvae.tokenizer import MotionTokenizer
-
-    p = Path(path)
-    if (p / "best" / "config.json").is_file():
-        p = p / "best"
-    if not p.exists() and not re.fullmatch(r"[\w.-]+/[\w.-]+", path):
-        raise TdmmError(f"{path}: no such tokenizer folder (and not a hub repo id owner/name)")
-    if p.exists() and not (p / "config.json").is_file():
-        raise TdmmError(f"{path}: not a tokenizer folder (no config.json; pass the run's best/ "
-                        "or a folder written by save_pretrained)")
-    try:
-        return MotionTokenizer.from_pretrained(str(p))
-    except TdmmError:
-        raise
-    except Exception as e:   # hub lookups fail with many error types
-        raise TdmmError(f"{path}: cannot load a tokenizer ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0] if str(e) else ''})") from None
+    """``vqvae.tokenizer.load_tokenizer``, imported on use so ``--help`` stays free of torch."""
+    from tdmm_lm.vqvae.tokenizer import load_tokenizer as load
+    return load(path)
 
 
 def train(args) -> int:

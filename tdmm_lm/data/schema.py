@@ -94,3 +94,11 @@ def load_dataset_dict(path: str) -> datasets.DatasetDict:
         if missing:
             raise TdmmError(f"{path}: split {split!r} lacks columns {missing}")
     return ds
+
+
+def require_splits(dd: datasets.DatasetDict, where: str,
+                   splits: tuple[str, ...] = ("train", "validation")) -> None:
+    """One-line error unless every split in ``splits`` is there and non-empty (trainers need both)."""
+    for split in splits:
+        if split not in dd or len(dd[split]) == 0:
+            raise TdmmError(f"{where}: needs a non-empty {split!r} split")

@@ -76,17 +76,12 @@ def make_accelerator(cfg: LMConfig):
 
 
 def load_motion_tokenizer(path: str):
-    """The motion tokenizer folder (or a tokenizer run folder's ``best/``)."""
-    from tdmm_lm.vqvae.tokenizer import MotionTokenizer
+    """The motion tokenizer folder (or a tokenizer run folder's ``best/``, or a hub repo id)."""
+    from tdmm_lm.vqvae.tokenizer import load_tokenizer
 
     if not path:
         raise TdmmError("no motion tokenizer: set data.motion_tokenizer or pass --motion-tokenizer")
-    p = Path(path)
-    if (p / "best" / "config.json").is_file():
-        p = p / "best"
-    if not (p / "config.json").is_file():
-        raise TdmmError(f"{path}: not a motion tokenizer folder (no config.json)")
-    return MotionTokenizer.from_pretrained(str(p)).eval()
+    return load_tokenizer(path).eval()
 
 
 def _check_codes(clips, motion_tokenizer, where: str) -> None:
@@ -102,7 +97,7 @@ def train(cfg: LMConfig, progress: bool = True) -> Path:
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    from tdmm_lm.data.schema import load_dataset_dict
+    from tdmm_lm.data.schema import load_dataset_dict, require_splits
     from tdmm_lm.lm.batches import (code_batch, collate, corrupt_motion_targets, load_clips,
                                     sample_examples, step_rng)
     from tdmm_lm.lm.generate import TDMMLM
@@ -123,9 +118,7 @@ def train(cfg: LMConfig, progress: bool = True) -> Path:
     last, best = out / "last", out / "best"
 
     dd = load_dataset_dict(dc.dataset)
-    for split in ("train", "validation"):
-        if split not in dd or len(dd[split]) == 0:
-            raise TdmmError(f"{dc.dataset}: needs a non-empty {split!r} split")
+    require_splits(dd, dc.dataset)
     motion_tokenizer = load_motion_tokenizer(dc.motion_tokenizer)
     tps = motion_tokenizer.tokens_per_second
     train_clips = load_clips(dd["train"], tps)

@@ -18,6 +18,8 @@ covers ``downsample`` frames. With L = 1 the list is simply the codes, one per s
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -222,3 +224,22 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
         codes, tmask = self.model.encode(x, mask)
         recon = self.model.decode(codes.clamp(min=0), tmask)
         return self.denormalize(recon), codes.masked_fill(~tmask[..., None], -1)
+
+
+def load_tokenizer(path: str):
+    """A tokenizer from a folder, a run folder (its ``best/``) or a hub repo id."""
+    p = Path(path)
+    if (p / "best" / "config.json").is_file():
+        p = p / "best"
+    if not p.exists() and not re.fullmatch(r"[\w.-]+/[\w.-]+", path):
+        raise TdmmError(f"{path}: no such tokenizer folder (and not a hub repo id owner/name)")
+    if p.exists() and not (p / "config.json").is_file():
+        raise TdmmError(f"{path}: not a tokenizer folder (no config.json; pass the run's best/ "
+                        "or a folder written by save_pretrained)")
+    try:
+        return MotionTokenizer.from_pretrained(str(p))
+    except TdmmError:
+        raise
+    except Exception as e:   # hub lookups fail with many error types
+        raise TdmmError(f"{path}: cannot load a tokenizer ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''})") from None

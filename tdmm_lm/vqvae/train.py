@@ -55,7 +55,7 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    from tdmm_lm.data.schema import load_dataset_dict
+    from tdmm_lm.data.schema import load_dataset_dict, require_splits
     from tdmm_lm.vqvae.dataset import split_motions
     from tdmm_lm.vqvae.evaluate import evaluate_motions, summary_line
 
@@ -70,9 +70,7 @@ def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -
     last, best = out / "last", out / "best"
 
     dd = load_dataset_dict(tc.dataset)
-    for split in ("train", "validation"):
-        if split not in dd or len(dd[split]) == 0:
-            raise TdmmError(f"{tc.dataset}: needs a non-empty {split!r} split")
+    require_splits(dd, tc.dataset)
     train_motions = split_motions(dd["train"])
     fps = tc.fps or train_motions[0].fps
     first = train_motions[0]

@@ -17,7 +17,7 @@ CHECK_AGREEMENT = 0.9  # share of equal codes required (float noise may flip a n
 def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
     """``cfg``: ``BaselineConfig`` (kind t2m-gpt); ``dd``: the DatasetDict; ``bank``: text vectors."""
     from tdmm_lm.baselines.t2m_gpt.modeling import T2MGPT
-    from tdmm_lm.cli.vq import load_tokenizer
+    from tdmm_lm.vqvae.tokenizer import load_tokenizer
     from tdmm_lm.vqvae.dataset import tokenize_dataset
 
     if not cfg.train.tokenizer:
