@@ -1,7 +1,7 @@
-"""Ablation of the motion tokenizer: downsampling, geometry loss, residual VQ (one change each).
+"""Ablation of the motion tokenizer: downsampling, geometry loss, residual VQ, loss weights.
 
     python eval/scripts/vq_ablation.py --dataset DATA --rig RIG.npz --runs runs/vq_ablation --steps 800
-    # writes eval/results/vq_ablation.{md,json}
+    # writes eval/results/vq_ablation.{md,json} (--name for another stem, --only for some variants)
 
 Every variant is configs/vqvae/tiny.yaml with one override, trained for the same (short) number of
 steps one after another (never in parallel: the CPU is shared), then scored on the same test
@@ -32,7 +32,37 @@ VARIANTS = {
                     {"model": {"downsample": 1}}),
     "no_geometry": ("vertex loss off (parameters + velocity only)", {"loss": {"vertex": 0.0}}),
     "single_vq": ("single VQ (1 level)", {"model": {"levels": 1}}),
+    "smooth_l1_vertex1": ("the first default: smooth-L1 parameters, vertex L1 at weight 1.0",
+                          {"loss": {"param_loss": "smooth_l1", "vertex": 1.0}}),
+    "vertex1": ("vertex L1 at weight 1.0 (MSE parameters)", {"loss": {"vertex": 1.0}}),
 }
+
+
+def channel_scores(tokenizer, dataset: str, split: str, limit: int = 200) -> dict[str, float]:
+    """Per-channel R² of the reconstruction (1 = exact, 0 = no better than the channel's mean)
+    on the first ``limit`` clips and, for FaceScript data, the share of clips whose primary
+    action the judge still finds after the round trip (and in the reference itself)."""
+    import numpy as np
+    from tdmm_lm.data.facescript.judge import matches_primary_action
+    from tdmm_lm.data.schema import load_dataset_dict
+    from tdmm_lm.vqvae.dataset import split_motions
+
+    rows = load_dataset_dict(dataset)[split]
+    motions = split_motions(rows, limit)
+    recon = tokenizer.decode_batch(tokenizer.encode_batch(motions))
+    n = [min(a.num_frames, b.num_frames) for a, b in zip(motions, recon)]
+    ref = np.concatenate([m.data[:k] for m, k in zip(motions, n)])
+    out = np.concatenate([m.data[:k] for m, k in zip(recon, n)])
+    r2 = 1 - ((out - ref) ** 2).mean(0) / np.maximum(ref.var(0), 1e-12)
+    scores = {"channel_r2_mean": float(r2.mean()), "channel_r2_median": float(np.median(r2)),
+              "channel_r2": dict(zip(motions[0].channels, map(float, r2)))}
+    if "attributes" in rows.column_names:
+        attrs = rows.select(range(len(motions)))["attributes"]
+        scores["primary_action_kept"] = float(np.mean(
+            [matches_primary_action(m, a) for m, a in zip(recon, attrs)]))
+        scores["primary_action_reference"] = float(np.mean(
+            [matches_primary_action(m, a) for m, a in zip(motions, attrs)]))
+    return scores
 
 
 def variant_config(name: str, args) -> VQConfig:
@@ -51,7 +81,8 @@ def main() -> int:
     p.add_argument("--runs", default="runs/vq_ablation")
     p.add_argument("--steps", type=int, default=800)
     p.add_argument("--split", default="test")
-    p.add_argument("--only", nargs="*", help="variants to run (default all)")
+    p.add_argument("--only", nargs="*", choices=sorted(VARIANTS), help="variants (default all)")
+    p.add_argument("--name", default="vq_ablation", help="result stem in eval/results/")
     args = p.parse_args()
 
     results = {}
@@ -60,8 +91,9 @@ def main() -> int:
         best = train(cfg, rig=args.rig, progress=False)
         import json
         state = json.loads((Path(cfg.train.out) / "last" / "trainer_state.json").read_text())
-        metrics = evaluate_dataset(MotionTokenizer.from_pretrained(best), args.dataset, args.split,
-                                   rig=args.rig)
+        tokenizer = MotionTokenizer.from_pretrained(best)
+        metrics = evaluate_dataset(tokenizer, args.dataset, args.split, rig=args.rig)
+        metrics["channels"] = channel_scores(tokenizer, args.dataset, args.split)
         results[name] = {"change": VARIANTS[name][0], "overrides": VARIANTS[name][1],
                          "steps": args.steps, "training": state, "test": metrics}
         print(name, metrics["vertex"]["face"]["relative"], flush=True)
@@ -71,22 +103,31 @@ def main() -> int:
              f"(batch 32 × 64 frames; shorter than the main tiny run) on FaceScript, best "
              f"validation checkpoint, scored on the same subject-disjoint `{args.split}` split with "
              "the ICT rig. Relative = mean vertex error / mean displacement from neutral "
-             "(always-neutral = 1.0); frame-max = worst vertex per frame, averaged over frames.\n",
+             "(always-neutral = 1.0); frame-max = worst vertex per frame, averaged over frames. "
+             "Channel R² = 1 − MSE / variance per ARKit channel, mean over the 61 (0 = no better "
+             "than the channel's mean), first 200 clips; primary action kept = share of those "
+             "clips whose prompt's primary action the FaceScript judge still finds among the two "
+             "strongest after the round trip (the reference motions themselves: "
+             + "{ref}).\n",
              f"Command: `python {' '.join(sys.argv)}`\n",
              "| variant | change | relative | mean mm | frame-max mm | lips frame-max mm | lips mean mm | "
-             "eyes frame-max mm | usage (per level) | perplexity | tokens/s | train s | "
-             "train frames/s |", "| --- |" + " --- |" * 12]
+             "eyes frame-max mm | channel R² | primary action kept | usage (per level) | "
+             "perplexity | tokens/s | train s | train frames/s |", "| --- |" + " --- |" * 14]
     for name, r in results.items():
         m, v, s = r["test"], r["test"]["vertex"], r["training"]
         lines.append(
             f"| {name} | {r['change']} | {v['face']['relative']:.3f} | {v['face']['mean_mm']:.3f} | "
             f"{v['face']['frame_max_mm']:.2f} | {v['lips']['frame_max_mm']:.2f} | "
             f"{v['lips']['mean_mm']:.3f} | {v['eyes']['frame_max_mm']:.2f} | "
+            f"{m['channels']['channel_r2_mean']:.3f} | {m['channels'].get('primary_action_kept', float('nan')):.3f} | "
             + "/".join(f"{c['usage']:.0%}" for c in m["codebook"]) + " | "
             + "/".join(f"{c['perplexity']:.0f}" for c in m["codebook"])
             + f" | {m['tokens_per_second']:g} | {s['train_seconds']:.0f} | "
             f"{s['train_frames_per_s']:.0f} |")
-    stem = ROOT / "eval" / "results" / "vq_ablation"
+    refs = {f"{r['test']['channels']['primary_action_reference']:.3f}" for r in results.values()
+            if "primary_action_reference" in r["test"]["channels"]}
+    lines[1] = lines[1].replace("{ref}", " / ".join(sorted(refs)) or "not FaceScript")
+    stem = ROOT / "eval" / "results" / args.name
     _, md = write_result(stem, results, "\n".join(lines))
     print(md.read_text())
     return 0

@@ -44,10 +44,13 @@ class ModelConfig:
 class LossConfig:
     """Weights of the training loss terms (see losses.py); 0 switches a term off."""
 
-    vertex: float = 1.0          # L1 on rig vertices in mm (0 = the "no geometry" ablation)
+    vertex: float = 0.1          # L1 on rig vertices in mm (0 = the "no geometry" ablation)
     vertex_subset: int = 800     # vertices the loss looks at (speed); sampled by motion range
     vertex_sampling: str = "influence"   # "influence" (∝ how far blendshapes move a vertex) | "uniform"
-    param: float = 1.0           # smooth-L1 on normalised parameters
+    param: float = 1.0           # weight of the normalised-parameter term
+    # "mse" | "smooth_l1": faces rest most of the time, and an L1-like loss on a mostly-at-rest
+    # channel is minimised by its median (rest), so smooth-L1 flattens blinks and brow raises
+    param_loss: str = "mse"
     velocity: float = 0.5        # smooth-L1 on frame-to-frame differences (T2M-GPT's 0.5 aux)
     commitment: float = 0.02     # encoder → code commitment (T2M-GPT: 0.02)
 
@@ -58,6 +61,8 @@ class LossConfig:
         _check(self.vertex_sampling in ("influence", "uniform"), "loss.vertex_sampling",
                "must be 'influence' or 'uniform'")
         _check(self.vertex + self.param > 0, "loss.vertex/param", "one must be > 0")
+        _check(self.param_loss in ("mse", "smooth_l1"), "loss.param_loss",
+               "must be 'mse' or 'smooth_l1'")
 
 
 @dataclass
