@@ -27,7 +27,7 @@ from tdmm_lm.vqvae.train import train  # noqa: E402
 BASE = ROOT / "configs" / "vqvae" / "tiny.yaml"
 # name: (what changes, overrides as {section: {field: value}})
 VARIANTS = {
-    "base": ("tiny.yaml: downsample 4, vertex loss on, residual VQ 2 levels", {}),
+    "base": ("tiny.yaml: downsample 4, MSE parameters + vertex L1 at 0.1, residual VQ 2 levels", {}),
     "downsample1": ("downsample 1 (one token step per frame, as in the paper)",
                     {"model": {"downsample": 1}}),
     "no_geometry": ("vertex loss off (parameters + velocity only)", {"loss": {"vertex": 0.0}}),
