@@ -4,7 +4,8 @@ Layout: ``<cache_dir>/<benchmark>/<label>/<seed>.npz`` (the motions at the bench
 describers: ``describers/<label>/<seed>.descriptions.json``) and
 ``<seed>.json`` (per-generation measures that do not depend on the other replications:
 vertex errors, token accuracy, the detectors' verdicts, description scores). Each file stores
-the key of everything it depends on (prompts, lengths, model, checkpoint, options, settings);
+the key of everything it depends on (prompts, lengths, model, the checkpoint's files with
+their sizes and modification times, options, settings);
 a file whose key differs is ignored and rewritten, so editing the benchmark never reuses stale
 numbers.
 """
@@ -24,6 +25,18 @@ from tdmm_lm.motion.types import Motion
 def cache_key(**parts: Any) -> str:
     """sha256 of the JSON of ``parts`` (sorted keys; unknown objects by ``str``)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def path_state(path: str | None) -> list[tuple[str, int, int]] | str | None:
+    """What a local checkpoint, tokenizer or rig looks like on disk: (relative path, size,
+    mtime_ns) of each file, so retraining a model in place invalidates its cached generations.
+    Anything that is not a local path (None, a hub id) is returned as is."""
+    if not path or not Path(path).exists():
+        return path
+    root = Path(path)
+    files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
+    return [(str(f.relative_to(root)) if f != root else f.name, f.stat().st_size,
+             f.stat().st_mtime_ns) for f in files]
 
 
 def motions_digest(motions: Sequence[Motion]) -> str:

@@ -54,6 +54,10 @@ class Benchmark:
         split = dd[cfg.split]
         if cfg.limit:
             split = split.select(range(min(cfg.limit, len(split))))
+        if cfg.wants("diversity") and len(split) <= cfg.diversity_times:
+            raise TdmmError(f"{cfg.dataset}: {len(split)} clips in split {cfg.split!r}"
+                            f"{f' (limit {cfg.limit})' if cfg.limit else ''}, but Diversity draws "
+                            f"{cfg.diversity_times} distinct clips: use more than {cfg.diversity_times}")
         formats = set(split.unique("format"))
         if formats != {cfg.format}:
             raise TdmmError(f"{cfg.dataset}: split {cfg.split!r} holds {sorted(formats)} motion; "
@@ -138,6 +142,13 @@ def _check_checkpoint(entry: ModelEntry) -> None:
                         f"first, or leave it out with --only)")
 
 
+def _model_key(bench: Benchmark, entry: ModelEntry) -> str:
+    """Cache key of one model's outputs on the benchmark's prompts: retraining the checkpoint
+    in place changes it."""
+    return C.cache_key(prompts=bench.prompt_key, model=asdict(entry),
+                       checkpoint_files=C.path_state(entry.checkpoint))
+
+
 def _context(cfg: BenchmarkConfig, entry: ModelEntry):
     from tdmm_lm.generators import BuildContext
     return BuildContext(dataset=cfg.dataset, split=cfg.split, options=dict(entry.options))
@@ -150,7 +161,7 @@ def generations(bench: Benchmark, entry: ModelEntry, seeds: Sequence[int],
 
     cfg = bench.cfg
     folder = Path(cfg.cache_dir) / cfg.name / entry.label
-    key = C.cache_key(prompts=bench.prompt_key, model=asdict(entry))
+    key = _model_key(bench, entry)
     out, generator = [], None
     for seed in seeds:
         path = folder / f"{seed}.npz"
@@ -222,9 +233,10 @@ def score_generator(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
     seeds = [cfg.seed + r for r in range(cfg.replications)]
     runs = generations(bench, entry, seeds, log)
     emb = np.stack([bench.extractor.embed_motions(m) for m in runs], axis=1)   # [N, R, E]
-    gen_key = C.cache_key(prompts=bench.prompt_key, model=asdict(entry))
-    settings = C.cache_key(metrics=sorted(cfg.metrics), tokenizer=cfg.tokenizer, rig=cfg.rig,
-                           flame=cfg.flame_model, detectors=DETECTOR_VERSION,
+    gen_key = _model_key(bench, entry)
+    settings = C.cache_key(metrics=sorted(cfg.metrics), tokenizer=C.path_state(cfg.tokenizer),
+                           rig=C.path_state(cfg.rig),
+                           flame=C.path_state(cfg.flame_model), detectors=DETECTOR_VERSION,
                            extractor=bench.extractor.meta.get("fingerprint"))
     per_rep: dict[str, list[float]] = {}
     memo: dict[str, dict[str, float]] = {}   # identical generations (a deterministic model)
@@ -277,7 +289,7 @@ def score_describer(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
     cfg = bench.cfg
     _check_checkpoint(entry)
     folder = Path(cfg.cache_dir) / cfg.name / "describers" / entry.label
-    gen_key = C.cache_key(prompts=bench.prompt_key, model=asdict(entry))
+    gen_key = _model_key(bench, entry)
     key = C.cache_key(generation=gen_key, metrics=sorted(cfg.metrics))
     describer, per_rep, memo = None, {}, {}
     for seed in (cfg.seed + r for r in range(cfg.replications)):

@@ -81,6 +81,23 @@ def test_cached_generations_are_reused(corpus, tmp_path):
     assert 0 < _mean(third["generators"]["rec"], "l2_expression") < 0.05
 
 
+def test_a_checkpoint_retrained_in_place_is_generated_again(corpus, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.safetensors").write_bytes(b"first weights")
+    path = _benchmark(corpus, tmp_path, describers=[], generators=[
+        {"name": "test-recording", "label": "rec", "checkpoint": str(run)}])
+    helpers.CALLS.clear()
+    run_benchmark(BenchmarkConfig.from_yaml(path), log=lambda *_: None)
+    assert len(helpers.CALLS) == 6
+    helpers.CALLS.clear()
+    run_benchmark(BenchmarkConfig.from_yaml(path), log=lambda *_: None)
+    assert helpers.CALLS == []          # same checkpoint: cached
+    (run / "model.safetensors").write_bytes(b"retrained weights")
+    run_benchmark(BenchmarkConfig.from_yaml(path), log=lambda *_: None)
+    assert len(helpers.CALLS) == 6      # same path, new weights: generated again
+
+
 def _reference_lengths(corpus):
     from tdmm_lm.data.schema import load_dataset_dict
     return [len(m) for m in load_dataset_dict(str(corpus.dataset))["test"]["motion"]][:8]
@@ -107,6 +124,9 @@ def test_missing_checkpoint_is_one_clear_line(corpus, tmp_path, cli):
     assert len(err.strip().splitlines()) == 1
     rc, _, err = cli("eval", "run", path, "--only", "nonesuch")
     assert rc == 2 and "--only" in err
+    rc, _, err = cli("eval", "run", _benchmark(corpus, tmp_path), "--limit", "3")
+    assert rc == 2 and "3 clips in split 'test' (limit 3)" in err and "Diversity" in err
+    assert len(err.strip().splitlines()) == 1
     path = _benchmark(corpus, tmp_path, tokenizer=str(tmp_path / "no_tokenizer"))
     rc, _, err = cli("eval", "run", path)
     assert rc == 2 and "not a tokenizer folder" in err
