@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.yaml_config import from_mapping, read_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PRESET = "configs/presets/tiny.yaml"
@@ -57,10 +57,7 @@ class Preset:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Preset:
-        try:
-            raw = yaml.safe_load(Path(path).read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise TdmmError(f"{path}: cannot read the quickstart preset ({e})") from None
+        raw = read_yaml(path)
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(raw) - known
         if unknown:
@@ -188,7 +185,6 @@ class Quickstart:
 
     def train_extractor(self) -> None:
         from tdmm_lm.benchmark.extractor import ExtractorConfig, train_extractor
-        from tdmm_lm.benchmark.yaml_config import from_mapping, read_yaml
 
         stage = self.preset.extractor
         raw = set_dotted(read_yaml(stage.path()), {**stage.overrides, "dataset": str(self.corpus),
@@ -201,7 +197,6 @@ class Quickstart:
 
         from tdmm_lm.benchmark.config import BenchmarkConfig
         from tdmm_lm.benchmark.runner import run_benchmark, write_results
-        from tdmm_lm.benchmark.yaml_config import from_mapping, read_yaml
 
         stage = self.preset.benchmark
         raw = read_yaml(stage.path())

@@ -35,8 +35,9 @@ def path_state(path: str | None) -> list[tuple[str, int, int]] | str | None:
         return path
     root = Path(path)
     files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
-    return [(str(f.relative_to(root)) if f != root else f.name, f.stat().st_size,
-             f.stat().st_mtime_ns) for f in files]
+    stats = [(f, f.stat()) for f in files]
+    return [(str(f.relative_to(root)) if f != root else f.name, st.st_size, st.st_mtime_ns)
+            for f, st in stats]
 
 
 def motions_digest(motions: Sequence[Motion]) -> str:

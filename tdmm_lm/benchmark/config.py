@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tdmm_lm.benchmark.yaml_config import check, from_mapping, read_yaml
+from tdmm_lm.yaml_config import check, from_mapping, read_yaml
 from tdmm_lm.errors import TdmmError
 
 MOTION_METRICS = ("fid", "r_precision", "matching", "diversity", "multimodality", "parameter_l2",

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from tdmm_lm.benchmark.yaml_config import check, from_mapping, read_yaml, save_yaml
+from tdmm_lm.yaml_config import check, from_mapping, read_yaml, save_yaml
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.ops import Normalizer, pad_batch, resample
 from tdmm_lm.motion.types import Motion

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.yaml_config import read_yaml
 
 
 @dataclass
@@ -143,13 +144,7 @@ class VQConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> VQConfig:
-        try:
-            raw = yaml.safe_load(Path(path).read_text())
-        except OSError as e:
-            raise TdmmError(f"{path}: cannot read config ({e.strerror})") from None
-        except yaml.YAMLError as e:
-            raise TdmmError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-        return cls.from_dict(raw or {}, where=str(path))
+        return cls.from_dict(read_yaml(path), where=str(path))
 
     def save_yaml(self, path: str | Path) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))

@@ -1,5 +1,6 @@
 """Flat YAML configs as typed dataclasses: unknown keys and wrong types are one-line errors that
-name the file and the field. Shared by the extractor config and the benchmark files."""
+name the file and the field. Shared by the benchmark files, the extractor, quickstart presets
+and (``read_yaml``) the trainers' configs."""
 
 from __future__ import annotations
 
