@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.yaml_config import from_mapping, read_yaml
+from tdmm_lm.yaml_config import ConfigMixin, apply_overrides, from_mapping, load_config, read_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PRESET = "configs/presets/tiny.yaml"
@@ -33,6 +33,11 @@ class StageConfig:
     config: str
     overrides: dict[str, Any] = field(default_factory=dict)
 
+    def load(self, cls, paths: dict[str, str]):
+        """The stage's config as ``cls``, with the preset's overrides, then ``paths`` (this
+        run's folders), applied."""
+        return load_config(cls, self.path(), {**self.overrides, **paths})
+
     def path(self) -> Path:
         path = Path(self.config)
         path = path if path.is_absolute() or path.exists() else REPO / path
@@ -43,7 +48,7 @@ class StageConfig:
 
 
 @dataclass
-class Preset:
+class Preset(ConfigMixin):
     """``configs/presets/*.yaml``: the budget of every stage (see that file's comments)."""
 
     corpus: dict[str, Any]
@@ -55,35 +60,9 @@ class Preset:
     benchmark: StageConfig
     examples: int = 3
 
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> Preset:
-        raw = read_yaml(path)
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(raw) - known
-        if unknown:
-            raise TdmmError(f"{path}: unknown preset field(s) {sorted(unknown)}")
-        names = [k for k in known if k not in ("corpus", "examples")]
-        missing = [k for k in names if k not in raw]
-        if missing:
-            raise TdmmError(f"{path}: the preset names no config for {missing}")
-        try:
-            stages = {k: StageConfig(**raw[k]) for k in names}
-        except TypeError as e:
-            raise TdmmError(f"{path}: a stage needs 'config' and optional 'overrides' ({e})") from None
-        for stage in stages.values():
-            stage.path()  # fail now, not after the first stages have trained
-        return cls(corpus=raw.get("corpus", {}), examples=int(raw.get("examples", 3)), **stages)
-
-
-def set_dotted(raw: dict[str, Any], dotted: dict[str, Any]) -> dict[str, Any]:
-    """``raw`` with ``{"train.steps": 10}``-style keys set (in place; returned for chaining)."""
-    for key, value in dotted.items():
-        *parents, last = key.split(".")
-        node = raw
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[last] = value
-    return raw
+    def __post_init__(self) -> None:
+        for name in ("vqvae", "lm", "mdm", "t2m_gpt", "extractor", "benchmark"):
+            getattr(self, name).path()  # fail now, not after the first stages have trained
 
 
 @dataclass
@@ -117,7 +96,7 @@ class Quickstart:
             Stage("TDMM-LM", self.lm / "best" / "generator.json", self.train_lm),
             Stage("MDM", self.mdm / "best" / "generator.json", self.train_mdm),
             Stage("T2M-GPT", self.t2m_gpt / "best" / "generator.json", self.train_t2m_gpt),
-            Stage("benchmark extractor", self.extractor / "extractor.json", self.train_extractor),
+            Stage("benchmark extractor", self.extractor / "best" / "extractor.json", self.train_extractor),
             Stage("benchmark", self.benchmark / "results.json", self.run_benchmark),
             Stage("rendered examples", self.examples / "examples.json", self.render_examples),
         ]
@@ -145,10 +124,8 @@ class Quickstart:
         from tdmm_lm.vqvae import VQConfig
         from tdmm_lm.vqvae.train import train
 
-        stage = self.preset.vqvae
-        raw = VQConfig.from_yaml(stage.path()).to_dict()
-        set_dotted(raw, {**stage.overrides, "train.dataset": str(self.corpus), "train.out": str(self.vq)})
-        train(VQConfig.from_dict(raw, where=stage.config), rig=self.rig)
+        train(self.preset.vqvae.load(VQConfig, {"data.dataset": str(self.corpus),
+                                                "train.out": str(self.vq)}), rig=self.rig)
 
     def tokenize(self) -> None:
         from tdmm_lm.data.schema import load_dataset_dict
@@ -162,11 +139,9 @@ class Quickstart:
         from tdmm_lm.lm.config import LMConfig
         from tdmm_lm.lm.train import train
 
-        stage = self.preset.lm
-        cfg = LMConfig.from_yaml(stage.path()).override(**{
-            **stage.overrides, "data.dataset": str(self.codes),
-            "data.motion_tokenizer": str(self.vq / "best"), "train.out": str(self.lm)})
-        train(cfg)
+        train(self.preset.lm.load(LMConfig, {"data.dataset": str(self.codes),
+                                              "data.motion_tokenizer": str(self.vq),
+                                              "train.out": str(self.lm)}))
 
     def train_mdm(self) -> None:
         self._train_baseline(self.preset.mdm, self.mdm)
@@ -178,18 +153,14 @@ class Quickstart:
         from tdmm_lm.baselines.config import BaselineConfig
         from tdmm_lm.baselines.train import train
 
-        raw = BaselineConfig.from_yaml(stage.path()).to_dict()
-        set_dotted(raw, {**stage.overrides, "train.dataset": str(self.codes),
-                         "train.out": str(out), "train.tokenizer": str(self.vq / "best")})
-        train(BaselineConfig.from_dict(raw, where=stage.config))
+        train(stage.load(BaselineConfig, {"data.dataset": str(self.codes), "train.out": str(out),
+                                          "data.motion_tokenizer": str(self.vq)}))
 
     def train_extractor(self) -> None:
         from tdmm_lm.benchmark.extractor import ExtractorConfig, train_extractor
 
-        stage = self.preset.extractor
-        raw = set_dotted(read_yaml(stage.path()), {**stage.overrides, "dataset": str(self.corpus),
-                                                   "out": str(self.extractor)})
-        train_extractor(from_mapping(ExtractorConfig, raw, stage.config))
+        train_extractor(self.preset.extractor.load(ExtractorConfig, {
+            "data.dataset": str(self.corpus), "train.out": str(self.extractor)}))
 
     def run_benchmark(self) -> None:
         """The benchmark file's protocol on this run's data, with every model trained here."""
@@ -201,10 +172,11 @@ class Quickstart:
         stage = self.preset.benchmark
         raw = read_yaml(stage.path())
         raw.setdefault("name", "facescript")
-        set_dotted(raw, {**stage.overrides, "dataset": str(self.corpus),
-                         "extractor": str(self.extractor), "tokenizer": str(self.vq / "best"),
-                         "rig": self.rig or "", "cache_dir": str(self.benchmark / "cache"),
-                         "results_dir": str(self.benchmark)})
+        apply_overrides(raw, {**stage.overrides, "dataset": str(self.corpus),
+                              "extractor": str(self.extractor / "best"),
+                              "tokenizer": str(self.vq / "best"), "rig": self.rig or "",
+                              "cache_dir": str(self.benchmark / "cache"),
+                              "results_dir": str(self.benchmark)}, stage.config)
         raw["generators"] = ["ground-truth", "random-train",
                              {"name": "tdmm-lm", "checkpoint": str(self.lm / "best")},
                              {"name": "mdm", "checkpoint": str(self.mdm / "best")},

@@ -12,8 +12,8 @@ from tdmm_lm.motion.ops import Normalizer
 def tiny_config(**model):
     from tdmm_lm.vqvae import VQConfig
     base = {"width": 16, "depth": 2, "codebook_size": 32, "code_dim": 8}
-    return VQConfig.from_dict({"model": {**base, **model},
-                               "train": {"window": 32, "batch_size": 4, "steps": 3}})
+    return VQConfig.from_dict({"model": {**base, **model}, "data": {"window": 32},
+                               "train": {"batch_size": 4, "steps": 3}})
 
 
 def make_tokenizer(seed: int = 0, fps: float = 30.0, **model):

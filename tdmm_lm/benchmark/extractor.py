@@ -13,16 +13,17 @@ An extractor belongs to one dataset: its folder holds the normaliser and the fin
 split it was trained on, and ``check_dataset`` refuses another format, fps, normaliser or
 training split (numbers from another extractor are not comparable).
 
-Folder: ``extractor.safetensors``, ``config.yaml`` (resolved), ``extractor.json`` (format,
-channels, fps, fingerprint, validation scores), ``normalizer.json``, ``log.jsonl``.
+Trained by the shared runner: the run folder has ``best/`` (the extractor with the best
+validation top-3: ``extractor.safetensors``, ``config.yaml`` (resolved), ``extractor.json``
+(format, channels, fps, fingerprint, validation scores), ``normalizer.json``), ``last/`` and
+``log.jsonl``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -31,7 +32,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from tdmm_lm.yaml_config import check, from_mapping, read_yaml, save_yaml
+from tdmm_lm.training.config import TrainSection
+from tdmm_lm.yaml_config import ConfigMixin, check
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.ops import Normalizer, pad_batch, resample
 from tdmm_lm.motion.types import Motion
@@ -45,14 +47,10 @@ TEXT_ENCODERS = ("minilm", "learned")
 
 
 @dataclass
-class ExtractorConfig:
-    """Training settings and network sizes (HumanML3D: text 512, movement 512, motion 1024,
-    co-embedding 512; 128 here so that a few CPU minutes train it on a face corpus)."""
+class ExtractorModel:
+    """Network sizes (HumanML3D: text 512, movement 512, motion 1024, co-embedding 512; 128 here
+    so that a few CPU minutes train it on a face corpus) and the contrastive margin."""
 
-    dataset: str = ""            # DatasetDict folder; --dataset overrides
-    out: str = "runs/extractor"  # output folder; --out overrides
-    fps: float = 0.0             # frame rate the extractor reads; 0 = the train split's
-    max_frames: int = 196        # longest motion seen (HumanML3D / Express4D: 196)
     text_encoder: str = "minilm"  # "minilm" (frozen, packaged) or "learned" (word embeddings)
     word_dim: int = 128          # learned word embedding width (text_encoder: learned)
     vocab_buckets: int = 4096    # rows of the learned embedding (word-piece id modulo this)
@@ -60,30 +58,39 @@ class ExtractorConfig:
     movement_dim: int = 128
     motion_hidden: int = 128
     embed_dim: int = 128         # co-embedding width
+    max_frames: int = 196        # longest motion seen (HumanML3D / Express4D: 196)
     margin: float = 10.0         # contrastive margin (reference: 10)
-    batch_size: int = 32
-    steps: int = 3000
-    lr: float = 5e-4
-    weight_decay: float = 0.0
-    seed: int = 0
-    eval_every: int = 500        # steps between validation R-precision passes (best kept)
-    num_threads: int = 0         # torch CPU threads; 0 = torch's default
+
+    def validate(self) -> None:
+        check(self.max_frames >= UNIT and self.max_frames % UNIT == 0, "model.max_frames",
+              f"must be a positive multiple of {UNIT}")
+        check(self.text_encoder in TEXT_ENCODERS, "model.text_encoder", f"must be one of {TEXT_ENCODERS}")
+        for name in ("word_dim", "vocab_buckets", "text_hidden", "movement_dim", "motion_hidden",
+                     "embed_dim"):
+            check(getattr(self, name) >= 1, f"model.{name}", "must be >= 1")
+        check(self.margin > 0, "model.margin", "must be > 0")
+
+
+@dataclass
+class ExtractorData:
+    dataset: str = ""            # DatasetDict folder; --dataset overrides
+    fps: float = 0.0             # frame rate the extractor reads; 0 = the train split's
+
+    def validate(self) -> None:
+        check(self.fps >= 0, "data.fps", "must be >= 0 (0 = the dataset's)")
+
+
+@dataclass
+class ExtractorConfig(ConfigMixin):
+    model: ExtractorModel = field(default_factory=ExtractorModel)
+    data: ExtractorData = field(default_factory=ExtractorData)
+    train: TrainSection = field(default_factory=lambda: TrainSection(out="runs/extractor"))
 
     def __post_init__(self) -> None:
-        check(self.fps >= 0, "fps", "must be >= 0 (0 = the dataset's)")
-        check(self.max_frames >= UNIT and self.max_frames % UNIT == 0, "max_frames",
-              f"must be a positive multiple of {UNIT}")
-        check(self.text_encoder in TEXT_ENCODERS, "text_encoder", f"must be one of {TEXT_ENCODERS}")
-        for name in ("word_dim", "vocab_buckets", "text_hidden", "movement_dim", "motion_hidden", "embed_dim",
-                     "steps", "eval_every"):
-            check(getattr(self, name) >= 1, name, "must be >= 1")
-        check(self.batch_size >= 2, "batch_size", "must be >= 2 (negatives come from the batch)")
-        check(self.margin > 0 and self.lr > 0, "margin/lr", "must be > 0")
-        check(self.num_threads >= 0 and self.seed >= 0, "num_threads/seed", "must be >= 0")
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> ExtractorConfig:
-        return from_mapping(cls, read_yaml(path), str(path))
+        self.model.validate()
+        self.data.validate()
+        self.train.validate()
+        check(self.train.batch_size >= 2, "train.batch_size", "must be >= 2 (negatives come from the batch)")
 
 
 # ---- the network ------------------------------------------------------------------------------
@@ -130,13 +137,13 @@ class TextMotionExtractor(nn.Module):
         super().__init__()
         self.config, self.channels, self.format, self.fps = config, tuple(channels), format, fps
         self.normalizer = normalizer
-        self._words = WordFeatures(config)
-        self.word_embedding = (nn.Embedding(self._words.vocab_size, config.word_dim)
-                               if config.text_encoder == "learned" else None)
-        self.text_encoder = BiGRUEncoder(self._words.dim, config.text_hidden, config.embed_dim)
-        self.movement = MovementEncoder(len(self.channels), config.movement_dim)
-        self.motion_encoder = BiGRUEncoder(config.movement_dim, config.motion_hidden,
-                                           config.embed_dim)
+        m = config.model
+        self._words = WordFeatures(m)
+        self.word_embedding = (nn.Embedding(self._words.vocab_size, m.word_dim)
+                               if m.text_encoder == "learned" else None)
+        self.text_encoder = BiGRUEncoder(self._words.dim, m.text_hidden, m.embed_dim)
+        self.movement = MovementEncoder(len(self.channels), m.movement_dim)
+        self.motion_encoder = BiGRUEncoder(m.movement_dim, m.motion_hidden, m.embed_dim)
 
     @property
     def device(self) -> torch.device:
@@ -161,7 +168,7 @@ class TextMotionExtractor(nn.Module):
         for i in range(0, len(texts), batch_size):
             words, lengths = self._words.batch(list(texts[i:i + batch_size]), self.device)
             out.append(self.encode_text(words, lengths).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.config.embed_dim), np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self.config.model.embed_dim), np.float32)
 
     @torch.no_grad()
     def embed_motions(self, motions: Sequence[Motion], batch_size: int = 256) -> np.ndarray:
@@ -172,7 +179,7 @@ class TextMotionExtractor(nn.Module):
         for i in range(0, len(arrays), batch_size):
             x, lengths = self.motion_batch(arrays[i:i + batch_size])
             out.append(self.encode_motion(x, lengths).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.config.embed_dim), np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self.config.model.embed_dim), np.float32)
 
     def prepare(self, motion: Motion) -> np.ndarray:
         """Normalised ``[T, D]`` (T <= max_frames); refuses another format, channels or fps."""
@@ -180,7 +187,7 @@ class TextMotionExtractor(nn.Module):
         if abs(motion.fps - self.fps) > 1e-6:
             raise TdmmError(f"the extractor reads {self.fps:g} fps motion, got {motion.fps:g} fps "
                             "(resample with tdmm_lm.motion.ops.resample first)")
-        return self.normalizer.normalize(motion.data[:self.config.max_frames])
+        return self.normalizer.normalize(motion.data[:self.config.model.max_frames])
 
     def motion_batch(self, arrays: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised arrays -> ``[B, T, D]`` (edge-padded to a multiple of 4) and lengths."""
@@ -196,7 +203,7 @@ class TextMotionExtractor(nn.Module):
         folder.mkdir(parents=True, exist_ok=True)
         save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()},
                   str(folder / WEIGHTS))
-        save_yaml(self.config, folder / CONFIG, "# resolved extractor config (tdmm-lm eval train-extractor)\n")
+        self.config.save_yaml(folder / CONFIG, "# resolved extractor config (tdmm-lm eval train-extractor)\n")
         self.normalizer.save(folder / NORMALIZER)
         (folder / META).write_text(json.dumps(
             {"format": self.format, "channels": list(self.channels), "fps": self.fps, **meta},
@@ -239,7 +246,7 @@ class WordFeatures:
     """Texts -> the text encoder's input: frozen MiniLM word features ``[B, L, 384]`` (cached per
     text) or WordPiece ids ``[B, L]`` for learned embeddings; lengths ``[B]`` in word pieces."""
 
-    def __init__(self, config: ExtractorConfig) -> None:
+    def __init__(self, config: ExtractorModel) -> None:
         from tdmm_lm.text_encoder import packaged_minilm_path
         self.learned = config.text_encoder == "learned"
         self._encoder = None
@@ -338,73 +345,62 @@ def validation_scores(model: TextMotionExtractor, texts: list[str], motions: lis
     return {"top1": float(top[0]), "top3": float(top[-1]), "matching": matching_score(t, m, batch)}
 
 
+class ExtractorTask:
+    name, metric, higher_is_better, validate_on_all_ranks = "extractor", "top3", True, False
+
+    def __init__(self, cfg: ExtractorConfig, accelerator) -> None:
+        from tdmm_lm.data.schema import load_dataset_dict
+
+        if not cfg.data.dataset:
+            raise TdmmError("no dataset: set data.dataset in the config or pass --dataset DIR")
+        dd = load_dataset_dict(cfg.data.dataset)
+        for split in ("train", "validation"):
+            if split not in dd or len(dd[split]) < 2:
+                raise TdmmError(f"{cfg.data.dataset}: needs a {split!r} split of at least 2 clips")
+        fps = cfg.data.fps or float(dd["train"][0]["fps"])
+        train_motions = split_motions_at(dd["train"], fps)
+        normalizer = fit_normalizer(train_motions)     # train split only: no test leak
+        first = train_motions[0]
+        self.cfg = cfg
+        self.model = TextMotionExtractor(cfg, first.channels, first.format.name, fps, normalizer)
+        self.arrays = [normalizer.normalize(m.data) for m in train_motions]
+        self.texts = [list(t) for t in dd["train"]["texts"]]
+        self.val_motions = split_motions_at(dd["validation"], fps)
+        self.val_texts = list(dd["validation"]["text"])
+        self.model._words.precompute([t for ts in self.texts for t in ts] + self.val_texts)
+        self.meta = {"dataset": str(cfg.data.dataset), "split": "train",
+                     "fingerprint": split_fingerprint(dd["train"]), "train_clips": len(self.arrays)}
+
+    def param_groups(self, tc) -> list[dict]:
+        return [{"params": list(self.model.parameters())}]
+
+    def batch(self, rng: np.random.Generator, batch_size: int, device) -> tuple:
+        picks = rng.integers(0, len(self.arrays), batch_size)
+        crops = [training_crop(len(self.arrays[i]), self.cfg.model.max_frames, rng) for i in picks]
+        x, lengths = self.model.motion_batch([self.arrays[i][s:s + n]
+                                              for i, (s, n) in zip(picks, crops)])
+        words, wlen = self.model._words.batch(
+            [self.texts[i][rng.integers(len(self.texts[i]))] for i in picks], device)
+        shift = int(rng.integers(1, batch_size))  # never 0: a row is no negative of itself
+        return x, lengths, words, wlen, shift
+
+    def loss(self, model, batch) -> tuple[torch.Tensor, dict]:
+        x, lengths, words, wlen, shift = batch
+        text_emb = self.model.encode_text(words, wlen)
+        motion_emb = self.model.encode_motion(x, lengths)
+        margin = self.cfg.model.margin
+        loss_pos = contrastive_loss(text_emb, motion_emb, False, margin)
+        loss_neg = contrastive_loss(text_emb, motion_emb.roll(shift, 0), True, margin)
+        return loss_pos + loss_neg, {"loss_pos": loss_pos.item(), "loss_neg": loss_neg.item()}
+
+    def validate(self, model) -> dict:
+        return validation_scores(model, self.val_texts, self.val_motions)
+
+    def save(self, model, folder: Path, metrics: dict, state_dict) -> None:
+        model.save(folder, {**self.meta, "validation": metrics})
+
+
 def train_extractor(cfg: ExtractorConfig, *, progress: bool = True) -> Path:
-    """Train on ``cfg.dataset``'s train split, keep the best validation top-3 in ``cfg.out``."""
-    from tqdm.auto import tqdm
-
-    from tdmm_lm.data.schema import load_dataset_dict
-
-    if not cfg.dataset:
-        raise TdmmError("no dataset: set dataset in the config or pass --dataset DIR")
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
-    torch.manual_seed(cfg.seed)
-    dd = load_dataset_dict(cfg.dataset)
-    for split in ("train", "validation"):
-        if split not in dd or len(dd[split]) < 2:
-            raise TdmmError(f"{cfg.dataset}: needs a {split!r} split of at least 2 clips")
-    fps = cfg.fps or float(dd["train"][0]["fps"])
-    train_motions = split_motions_at(dd["train"], fps)
-    normalizer = fit_normalizer(train_motions)     # train split only: no test leak
-    first = train_motions[0]
-    model = TextMotionExtractor(cfg, first.channels, first.format.name, fps, normalizer)
-    arrays = [normalizer.normalize(m.data) for m in train_motions]
-    texts = [list(t) for t in dd["train"]["texts"]]
-    val = dd["validation"]
-    val_motions = split_motions_at(val, fps)
-    val_texts = list(val["text"])
-    model._words.precompute([t for ts in texts for t in ts] + val_texts)
-
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    log_path = out / "log.jsonl"
-    log_path.write_text("")
-    meta = {"dataset": str(cfg.dataset), "split": "train", "fingerprint": split_fingerprint(dd["train"]),
-            "train_clips": len(arrays)}
-    best, t0 = None, time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc="extractor", disable=not progress, dynamic_ncols=True)
-    for step in bar:
-        model.train()
-        rng = np.random.default_rng([cfg.seed, step])
-        picks = rng.integers(0, len(arrays), cfg.batch_size)
-        crops = [training_crop(len(arrays[i]), cfg.max_frames, rng) for i in picks]
-        x, lengths = model.motion_batch([arrays[i][s:s + n] for i, (s, n) in zip(picks, crops)])
-        words, wlen = model._words.batch([texts[i][rng.integers(len(texts[i]))] for i in picks],
-                                         model.device)
-        text_emb = model.encode_text(words, wlen)
-        motion_emb = model.encode_motion(x, lengths)
-        shift = int(rng.integers(1, cfg.batch_size))  # never 0: a row is no negative of itself
-        loss_pos = contrastive_loss(text_emb, motion_emb, False, cfg.margin)
-        loss_neg = contrastive_loss(text_emb, motion_emb.roll(shift, 0), True, cfg.margin)
-        loss = loss_pos + loss_neg
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if (step + 1) % 50 == 0:
-            bar.set_postfix(pos=f"{loss_pos.item():.3g}", neg=f"{loss_neg.item():.3g}")
-        if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            scores = validation_scores(model, val_texts, val_motions)
-            record = {"step": step + 1, "loss_pos": loss_pos.item(), "loss_neg": loss_neg.item(),
-                      "seconds": round(time.perf_counter() - t0, 1), **scores}
-            with open(log_path, "a") as f:
-                f.write(json.dumps(record) + "\n")
-            tqdm.write(f"step {step + 1}: validation top-1 {scores['top1']:.3f} top-3 "
-                       f"{scores['top3']:.3f} matching {scores['matching']:.3f}")
-            rank = (scores["top3"], scores["top1"], -scores["matching"])  # ties: nearer pairs
-            if best is None or rank > (best["top3"], best["top1"], -best["matching"]):
-                best = record
-                model.save(out, {**meta, "validation": record, "config": asdict(cfg)})
-    bar.close()
-    return out
-
+    """Train on ``cfg.data.dataset``'s train split; returns ``best/`` (best validation top-3)."""
+    from tdmm_lm.training import runner
+    return runner.train(cfg, lambda acc: ExtractorTask(cfg, acc), progress=progress)

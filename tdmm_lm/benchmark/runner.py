@@ -67,9 +67,9 @@ class Benchmark:
         if ex.format != cfg.format or abs(ex.fps - cfg.fps) > 1e-6:
             raise TdmmError(f"{cfg.extractor}: the extractor reads {ex.format} at {ex.fps:g} fps; "
                             f"the benchmark is {cfg.format} at {cfg.fps:g} fps")
-        if cfg.max_frames > ex.config.max_frames:
+        if cfg.max_frames > ex.config.model.max_frames:
             raise TdmmError(f"benchmark max_frames {cfg.max_frames} exceeds the extractor's "
-                            f"{ex.config.max_frames}")
+                            f"{ex.config.model.max_frames}")
         train = dd["train"] if "train" in dd else None
         if train is None:
             raise TdmmError(f"{cfg.dataset}: no train split to check the extractor against")

@@ -7,12 +7,9 @@ def register(sub) -> None:
     group = sub.add_parser("eval", help="train the benchmark's feature extractor and score models")
     cmds = group.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
 
+    from tdmm_lm.training.args import add_train_args   # no torch: --help stays fast
     p = cmds.add_parser("train-extractor", help="train the text-motion feature extractor")
-    p.add_argument("--config", required=True, help="YAML in configs/benchmark/")
-    p.add_argument("--dataset", help="DatasetDict folder (overrides dataset)")
-    p.add_argument("--out", help="output folder (overrides out)")
-    p.add_argument("--steps", type=int, help="override steps")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_train_args(p, "configs/benchmark/")
     p.set_defaults(handler=train_extractor)
 
     p = cmds.add_parser("run", help="score every generator and describer of a benchmark file")
@@ -32,14 +29,10 @@ def register(sub) -> None:
 
 
 def train_extractor(args) -> int:
-    import dataclasses
-
     from tdmm_lm.benchmark.extractor import ExtractorConfig, train_extractor as train
+    from tdmm_lm.training.args import config_from_args
 
-    cfg = ExtractorConfig.from_yaml(args.config)
-    overrides = {k: getattr(args, k) for k in ("dataset", "out", "steps") if getattr(args, k) is not None}
-    cfg = dataclasses.replace(cfg, **overrides)
-    out = train(cfg, progress=not args.no_progress)
+    out = train(config_from_args(ExtractorConfig, args), progress=not args.no_progress)
     print(f"extractor: {out}")
     return 0
 

@@ -7,10 +7,10 @@ def register(sub) -> None:
     group = sub.add_parser("llm", help="train and export the TDMM-LM language model")
     cmds = group.add_subparsers(dest="llm_command", metavar="ACTION", required=True)
 
-    from tdmm_lm.lm.args import add_train_args   # no torch: --help stays fast
+    from tdmm_lm.lm.args import add_args   # no torch: --help stays fast
     p = cmds.add_parser("train", help="train (or resume) TDMM-LM from a config "
                         "(also: accelerate launch -m tdmm_lm.lm.train --config FILE)")
-    add_train_args(p)
+    add_args(p)
     p.set_defaults(handler=train)
 
     p = cmds.add_parser("merge-and-export", help="merge a LoRA run into full weights")
@@ -20,10 +20,12 @@ def register(sub) -> None:
 
 
 def train(args) -> int:
-    from tdmm_lm.lm.args import config_from_args
+    from tdmm_lm.lm.args import LM_FLAGS
+    from tdmm_lm.lm.config import LMConfig
     from tdmm_lm.lm.train import train as run
+    from tdmm_lm.training.args import config_from_args
 
-    best = run(config_from_args(args), progress=not args.no_progress)
+    best = run(config_from_args(LMConfig, args, LM_FLAGS), progress=not args.no_progress)
     print(f"best model: {best}")
     return 0
 

@@ -12,10 +12,9 @@ def register(sub) -> None:
     group = sub.add_parser("vq", help="train and use the motion tokenizer (VQ-VAE)")
     cmds = group.add_subparsers(dest="vq_command", metavar="ACTION", required=True)
 
-    from tdmm_lm.vqvae.args import add_train_args   # no torch: --help stays fast
+    from tdmm_lm.vqvae.args import add_args   # no torch: --help stays fast
     p = cmds.add_parser("train", help="train (or resume) a tokenizer from a config")
-    add_train_args(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_args(p)
     p.set_defaults(handler=train)
 
     p = cmds.add_parser("encode", help="print the tokens of a motion file")
@@ -59,9 +58,11 @@ def load_tokenizer(path: str):
 
 
 def train(args) -> int:
-    from tdmm_lm.vqvae.train import config_from_args, train as run
+    from tdmm_lm.training.args import config_from_args
+    from tdmm_lm.vqvae.config import VQConfig
+    from tdmm_lm.vqvae.train import train as run
 
-    best = run(config_from_args(args), rig=args.rig, flame_model=args.flame_model,
+    best = run(config_from_args(VQConfig, args), rig=args.rig, flame_model=args.flame_model,
                progress=not args.no_progress)
     print(f"best tokenizer: {best}")
     return 0

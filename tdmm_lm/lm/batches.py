@@ -1,7 +1,7 @@
 """Training and validation batches: clips of a tokenized split → sampled examples → tensors.
 
-Batches are a pure function of (seed, process, step), so a resumed run draws what it would have
-drawn, and every process of a data-parallel run draws different examples.
+Batches are a pure function of the runner's per-step RNG, so a resumed run draws what it would
+have drawn, and every process of a data-parallel run draws different examples.
 """
 
 from __future__ import annotations
@@ -52,10 +52,6 @@ def sample_examples(clips: Sequence[Clip], vocab: MotionVocab, tasks: dict[str, 
         example.codes = clip.codes
         out.append(example)
     return out
-
-
-def step_rng(seed: int, process: int, step: int) -> np.random.Generator:
-    return np.random.default_rng([seed, process, step])
 
 
 def collate(tokenizer, examples: Sequence[Example], max_length: int) -> dict[str, torch.Tensor]:

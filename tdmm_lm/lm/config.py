@@ -1,18 +1,16 @@
 """The TDMM-LM run configuration: typed sections, validated, loaded from / saved to YAML.
 
-    cfg = LMConfig.from_yaml("configs/lm/tiny.yaml")   # TdmmError names the file and field
+    cfg = LMConfig.from_yaml("configs/lm/tiny.yaml", ["train.steps=100"])   # errors name file and key
     cfg.save_yaml(run / "config.yaml")                 # the resolved config, beside checkpoints
 """
 
 from __future__ import annotations
 
-import dataclasses
-import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from tdmm_lm.errors import TdmmError
-from tdmm_lm.vqvae.config import VQConfig, _check, _coerce
+from tdmm_lm.training.config import TrainSection
+from tdmm_lm.yaml_config import ConfigMixin, check
 
 MODEL_TYPES = ("qwen3", "llama", "gpt2")
 TASKS = ("describe", "chat", "generate")
@@ -33,15 +31,15 @@ class TinyBaseConfig:
     max_positions: int = 512
 
     def validate(self) -> None:
-        _check(self.model_type in MODEL_TYPES, "model.tiny.model_type", f"must be one of {MODEL_TYPES}")
+        check(self.model_type in MODEL_TYPES, "model.tiny.model_type", f"must be one of {MODEL_TYPES}")
         for name in ("hidden_size", "num_layers", "num_heads", "num_kv_heads", "intermediate_size",
                      "max_positions"):
-            _check(getattr(self, name) >= 1, f"model.tiny.{name}", "must be >= 1")
-        _check(self.hidden_size % self.num_heads == 0, "model.tiny.hidden_size",
+            check(getattr(self, name) >= 1, f"model.tiny.{name}", "must be >= 1")
+        check(self.hidden_size % self.num_heads == 0, "model.tiny.hidden_size",
                "must be a multiple of num_heads")
-        _check(self.num_heads % self.num_kv_heads == 0, "model.tiny.num_kv_heads",
+        check(self.num_heads % self.num_kv_heads == 0, "model.tiny.num_kv_heads",
                "must divide num_heads")
-        _check(self.bpe_vocab >= 300, "model.tiny.bpe_vocab", "must be >= 300 (256 bytes + specials)")
+        check(self.bpe_vocab >= 300, "model.tiny.bpe_vocab", "must be >= 300 (256 bytes + specials)")
 
 
 @dataclass
@@ -52,8 +50,8 @@ class LoraSettings:
     target_modules: Any = "all-linear"   # peft: "all-linear" (attention + MLP) or a list of names
 
     def validate(self) -> None:
-        _check(self.r >= 1 and self.alpha > 0, "model.lora.r/alpha", "must be positive")
-        _check(0 <= self.dropout < 1, "model.lora.dropout", "must be in [0, 1)")
+        check(self.r >= 1 and self.alpha > 0, "model.lora.r/alpha", "must be positive")
+        check(0 <= self.dropout < 1, "model.lora.dropout", "must be in [0, 1)")
 
 
 @dataclass
@@ -69,10 +67,10 @@ class ModelSection:
     def validate(self) -> None:
         self.tiny.validate()
         self.lora.validate()
-        _check(self.finetune in ("full", "lora"), "model.finetune", "must be 'full' or 'lora'")
-        _check(self.motion_init in ("mean_noise", "codebook"), "model.motion_init",
+        check(self.finetune in ("full", "lora"), "model.finetune", "must be 'full' or 'lora'")
+        check(self.motion_init in ("mean_noise", "codebook"), "model.motion_init",
                "must be 'mean_noise' or 'codebook'")
-        _check(self.dtype in ("float32", "bfloat16"), "model.dtype", "must be float32 or bfloat16")
+        check(self.dtype in ("float32", "bfloat16"), "model.dtype", "must be float32 or bfloat16")
 
 
 @dataclass
@@ -94,11 +92,11 @@ class L2MSection:
     pkeep: float = 1.0
 
     def validate(self) -> None:
-        _check(self.mode in ("vocab", "prefix"), "l2m.mode", "must be 'vocab' or 'prefix'")
-        _check(0 < self.pkeep <= 1, "l2m.pkeep", "must be in (0, 1]")
-        _check(self.layers >= 1 and self.heads >= 1 and self.width % self.heads == 0,
+        check(self.mode in ("vocab", "prefix"), "l2m.mode", "must be 'vocab' or 'prefix'")
+        check(0 < self.pkeep <= 1, "l2m.pkeep", "must be in (0, 1]")
+        check(self.layers >= 1 and self.heads >= 1 and self.width % self.heads == 0,
                "l2m.layers/heads/width", "need layers, heads >= 1 and width a multiple of heads")
-        _check(0 <= self.dropout < 1 and self.lr >= 0, "l2m.dropout/lr", "dropout in [0, 1), lr >= 0")
+        check(0 <= self.dropout < 1 and self.lr >= 0, "l2m.dropout/lr", "dropout in [0, 1), lr >= 0")
 
 
 @dataclass
@@ -112,40 +110,12 @@ class DataSection:
 
     def validate(self) -> None:
         bad = set(self.tasks) - set(TASKS)
-        _check(not bad, "data.tasks", f"unknown task(s) {sorted(bad)}; use {TASKS}")
-        _check(all(float(w) >= 0 for w in self.tasks.values()) and sum(self.tasks.values()) > 0,
+        check(not bad, "data.tasks", f"unknown task(s) {sorted(bad)}; use {TASKS}")
+        check(all(float(w) >= 0 for w in self.tasks.values()) and sum(self.tasks.values()) > 0,
                "data.tasks", "weights must be >= 0 and not all 0")
-        _check(0 <= self.duration_prob <= 1, "data.duration_prob", "must be in [0, 1]")
-        _check(self.max_length >= 32 and self.max_val_samples >= 1, "data.max_length/max_val_samples",
+        check(0 <= self.duration_prob <= 1, "data.duration_prob", "must be in [0, 1]")
+        check(self.max_length >= 32 and self.max_val_samples >= 1, "data.max_length/max_val_samples",
                "must be >= 32 / >= 1")
-
-
-@dataclass
-class TrainSection:
-    out: str = "runs/lm"         # run folder; --out overrides
-    steps: int = 2000
-    batch_size: int = 16         # examples per process per step
-    lr: float = 1e-3
-    warmup_steps: int = 100      # linear warm-up, then cosine decay to lr * min_lr_ratio
-    min_lr_ratio: float = 0.1
-    weight_decay: float = 0.0
-    grad_clip: float = 1.0
-    seed: int = 0
-    eval_every: int = 250        # steps between validation passes (best kept by validation loss)
-    checkpoint_every: int = 250  # steps between resumable checkpoints (last/)
-    num_threads: int = 0         # torch CPU threads; 0 = torch default
-    mixed_precision: str = "no"  # accelerate: "no" | "bf16" | "fp16"
-    max_minutes: float = 0.0     # stop (with a checkpoint) after this much wall time; 0 = no limit
-
-    def validate(self) -> None:
-        for name in ("steps", "batch_size", "eval_every", "checkpoint_every"):
-            _check(getattr(self, name) >= 1, f"train.{name}", "must be >= 1")
-        _check(self.lr > 0, "train.lr", "must be > 0")
-        _check(0 <= self.min_lr_ratio <= 1, "train.min_lr_ratio", "must be in [0, 1]")
-        _check(self.warmup_steps >= 0 and self.num_threads >= 0 and self.max_minutes >= 0,
-               "train.warmup_steps/num_threads/max_minutes", "must be >= 0")
-        _check(self.mixed_precision in ("no", "bf16", "fp16"), "train.mixed_precision",
-               "must be 'no', 'bf16' or 'fp16'")
 
 
 @dataclass
@@ -159,74 +129,20 @@ class GenerationSection:
     max_seconds: float = 10.0            # L2M length bound when no length is asked for
 
     def validate(self) -> None:
-        _check(self.describe_temperature >= 0 and self.generate_temperature >= 0,
+        check(self.describe_temperature >= 0 and self.generate_temperature >= 0,
                "generation.*_temperature", "must be >= 0")
-        _check(self.top_k >= 0 and self.max_new_tokens >= 1 and self.max_seconds > 0,
+        check(self.top_k >= 0 and self.max_new_tokens >= 1 and self.max_seconds > 0,
                "generation.top_k/max_new_tokens/max_seconds", "must be >= 0 / >= 1 / > 0")
 
 
 @dataclass
-class LMConfig:
+class LMConfig(ConfigMixin):
     model: ModelSection = field(default_factory=ModelSection)
     l2m: L2MSection = field(default_factory=L2MSection)
     data: DataSection = field(default_factory=DataSection)
-    train: TrainSection = field(default_factory=TrainSection)
+    train: TrainSection = field(default_factory=lambda: TrainSection(out="runs/lm"))
     generation: GenerationSection = field(default_factory=GenerationSection)
 
     def __post_init__(self) -> None:
         for section in (self.model, self.l2m, self.data, self.train, self.generation):
             section.validate()
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> LMConfig:
-        """Build from nested dicts; unknown sections or keys are errors naming ``where``."""
-        try:
-            return _build(cls, raw, "", where)
-        except TdmmError as e:
-            raise TdmmError(f"{where}: {e}") from None
-
-    # the same YAML reading (one-line errors) and writing as the tokenizer's config
-    from_yaml = classmethod(VQConfig.from_yaml.__func__)
-    save_yaml = VQConfig.save_yaml
-
-    def override(self, **dotted: Any) -> LMConfig:
-        """A copy with ``{"train.out": ..., "model.base_model": ...}`` set (None values skipped)."""
-        raw = self.to_dict()
-        for key, value in dotted.items():
-            if value is None:
-                continue
-            *parents, last = key.split(".")
-            node = raw
-            for p in parents:
-                node = node[p]
-            node[last] = value
-        return LMConfig.from_dict(raw, where="config with overrides")
-
-
-def _build(kind: type, raw: Any, prefix: str, where: str):
-    """``kind(**raw)`` recursing into nested dataclass fields; unknown keys are errors."""
-    if not isinstance(raw, dict):
-        raise TdmmError(f"{prefix or 'config'} must be a mapping, got {type(raw).__name__}")
-    fields = dataclasses.fields(kind)
-    hints = typing.get_type_hints(kind)
-    bad = set(raw) - {f.name for f in fields}
-    if bad:
-        raise TdmmError(f"unknown field(s) {sorted(prefix + b for b in bad)}")
-    values = {}
-    for f in fields:
-        if f.name not in raw:
-            continue
-        if dataclasses.is_dataclass(hints[f.name]):
-            values[f.name] = _build(hints[f.name], raw[f.name] or {}, f"{prefix}{f.name}.", where)
-        else:
-            try:
-                values[f.name] = _coerce(raw[f.name], fields, f.name)
-            except ValueError as e:
-                raise TdmmError(f"{prefix}{f.name}: {e}") from None
-    try:
-        return kind(**values)
-    except TypeError as e:
-        raise TdmmError(f"{prefix or 'config'}: {e}") from None

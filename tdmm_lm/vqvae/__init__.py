@@ -2,13 +2,13 @@
 
 config.py (typed config) · quantizer.py (EMA codebook, residual VQ) · model.py (conv
 encoder/decoder) · losses.py (vertex + parameter + velocity + commitment) · train.py
-(Accelerate loop) · tokenizer.py (``MotionTokenizer``: encode/decode, save/load/push) ·
-evaluate.py (reconstruction metrics) · dataset.py (the ``codes`` column) · args.py (CLI options).
+(the tokenizer's task for the shared runner) · tokenizer.py (``MotionTokenizer``: encode/decode, save/load/push) ·
+evaluate.py (reconstruction metrics) · dataset.py (the ``codes`` column).
 """
 
-from tdmm_lm.vqvae.config import LossConfig, ModelConfig, TrainConfig, VQConfig
+from tdmm_lm.vqvae.config import DataSection, LossConfig, ModelConfig, VQConfig
 
-__all__ = ["LossConfig", "ModelConfig", "MotionTokenizer", "TrainConfig", "VQConfig"]
+__all__ = ["DataSection", "LossConfig", "ModelConfig", "MotionTokenizer", "VQConfig"]
 
 
 def __getattr__(name: str):

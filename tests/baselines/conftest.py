@@ -29,10 +29,12 @@ def text_cache(tmp_path_factory):
 def tiny_config(kind: str, tokenized, out: Path, **train):
     """A ``BaselineConfig`` for a seconds-long run of ``kind`` on the tiny corpus."""
     from tdmm_lm.baselines.config import BaselineConfig
-    base = {"dataset": str(tokenized.dataset), "out": str(out), "tokenizer": str(tokenized.tokenizer),
-            "batch_size": 8, "steps": 4, "lr": 1e-3, "warmup_steps": 1, "eval_every": 2,
-            "checkpoint_every": 2, "max_val_samples": 8, "num_threads": 2}
-    return BaselineConfig.from_dict({"kind": kind, "model": TINY_MODELS[kind], "train": {**base, **train}})
+    data = {"dataset": str(tokenized.dataset), "motion_tokenizer": str(tokenized.tokenizer),
+            "max_val_samples": 8}
+    base = {"out": str(out), "batch_size": 8, "steps": 4, "lr": 1e-3, "warmup_steps": 1,
+            "eval_every": 2, "checkpoint_every": 2, "num_threads": 2}
+    return BaselineConfig.from_dict({"kind": kind, "model": TINY_MODELS[kind], "data": data,
+                                     "train": {**base, **train}})
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,7 @@ def test_cli_errors_are_one_line(cli, tiny_tokenized, tmp_path):
     rc, _, err = cli("baseline", "train", "mdm", "--config", path)
     assert rc == 2 and "model.width must be a multiple of model.heads" in err
     t2m = tiny_config("t2m-gpt", tiny_tokenized, tmp_path / "t2m").to_dict()
-    t2m["train"]["tokenizer"] = ""
+    t2m["data"]["motion_tokenizer"] = ""
     path.write_text(yaml.safe_dump(t2m))
     rc, _, err = cli("baseline", "train", "t2m-gpt", "--config", path)
     assert rc == 2 and "needs the motion tokenizer" in err and err.count("\n") == 1

@@ -10,21 +10,11 @@ import pytest
 ACTIONS = ("smile_broad", "nod", "raise_brows", "look_left")
 SPLITS = {"train": 48, "validation": 8, "test": 8}
 EXTRACTOR_YAML = """# tdmm-lm eval train-extractor --config THIS
-fps: 30.0
-max_frames: 180
-text_encoder: learned
-word_dim: 16
-vocab_buckets: 512
-text_hidden: 32
-movement_dim: 32
-motion_hidden: 32
-embed_dim: 32
-margin: 10.0
-batch_size: 16
-steps: 300
-lr: 0.003
-eval_every: 150
-num_threads: 1
+model: {max_frames: 180, text_encoder: learned, word_dim: 16, vocab_buckets: 512, text_hidden: 32,
+        movement_dim: 32, motion_hidden: 32, embed_dim: 32, margin: 10.0}
+data: {fps: 30.0}
+train: {batch_size: 16, steps: 600, lr: 0.003, warmup_steps: 0, min_lr_ratio: 1.0, grad_clip: 0.0,
+        eval_every: 300, checkpoint_every: 300, num_threads: 1}
 """
 
 
@@ -53,8 +43,9 @@ def make_corpus(out, seed: int = 3) -> None:
 
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
-    """``SimpleNamespace(dataset, extractor, tokenizer, root)``: the corpus, an extractor trained
-    on it (tdmm-lm eval train-extractor) and a tiny untrained motion tokenizer."""
+    """``SimpleNamespace(dataset, extractor, extractor_run, tokenizer, root)``: the corpus, an
+    extractor trained on it (tdmm-lm eval train-extractor: its run folder and the ``best/``
+    extractor in it) and a tiny untrained motion tokenizer."""
     from tdmm_lm.cli import main
     from tests.tiny import make_tokenizer
 
@@ -65,5 +56,5 @@ def corpus(tmp_path_factory):
                  "--dataset", str(root / "data"), "--out", str(root / "extractor"),
                  "--no-progress"]) == 0
     make_tokenizer(levels=2).save_pretrained(root / "tokenizer")
-    return SimpleNamespace(dataset=root / "data", extractor=root / "extractor",
-                           tokenizer=root / "tokenizer", root=root)
+    return SimpleNamespace(dataset=root / "data", extractor=root / "extractor" / "best",
+                           extractor_run=root / "extractor", tokenizer=root / "tokenizer", root=root)

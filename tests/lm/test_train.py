@@ -18,16 +18,16 @@ def _weights(run):
 
 
 def test_resume_continues_bitwise(tiny_tokenized, tmp_path):
-    """A run stopped at step 10 (train.max_minutes) and resumed by re-running the same command
-    ends with the weights of an uninterrupted run."""
+    """A run stopped after its first step (train.max_minutes) and resumed by re-running the same
+    command ends with the weights of an uninterrupted run."""
     steps = {"steps": 12, "eval_every": 6, "checkpoint_every": 6, "warmup_steps": 2}
     train(tiny_lm_config(tiny_tokenized, tmp_path / "a", train=steps), progress=False)
     b = tmp_path / "b"
     train(tiny_lm_config(tiny_tokenized, b, train={**steps, "max_minutes": 1e-9}), progress=False)
-    assert json.loads((b / "last" / "trainer_state.json").read_text())["step"] == 10  # stopped early
+    assert json.loads((b / "last" / "trainer_state.json").read_text())["step"] == 1  # stopped early
     train(tiny_lm_config(tiny_tokenized, b, train=steps), progress=False)
     log = [json.loads(line) for line in (b / "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log if "val" in r] == [6, 10, 12]    # resumed, not restarted
+    assert [r["step"] for r in log if "val" in r] == [1, 6, 12]    # resumed, not restarted
     wa, wb = _weights(tmp_path / "a"), _weights(b)
     for k in wa:
         torch.testing.assert_close(wb[k], wa[k], rtol=0, atol=1e-6)

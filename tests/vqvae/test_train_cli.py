@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _write_config(tmp_path: Path, dataset: Path, steps: int, **loss) -> Path:
     cfg = {"model": {"width": 16, "depth": 1, "codebook_size": 16, "code_dim": 8, "levels": 2},
            "loss": {"vertex_subset": 64, **loss},
-           "train": {"dataset": str(dataset), "out": str(tmp_path / "run"), "window": 16,
-                     "batch_size": 4, "steps": steps, "eval_every": 2, "checkpoint_every": 2,
-                     "max_val_samples": 3, "warmup_steps": 1}}
+           "data": {"dataset": str(dataset), "window": 16, "max_val_samples": 3},
+           "train": {"out": str(tmp_path / "run"), "batch_size": 4, "steps": steps,
+                     "eval_every": 2, "checkpoint_every": 2, "warmup_steps": 1}}
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -111,7 +111,7 @@ def test_every_shipped_config_loads_and_names_its_command():
 def test_config_errors_name_the_field(tmp_path):
     from tdmm_lm.errors import TdmmError
     from tdmm_lm.vqvae.config import VQConfig
-    with pytest.raises(TdmmError, match="train.window"):
-        VQConfig.from_dict({"model": {"downsample": 4}, "train": {"window": 30}})
+    with pytest.raises(TdmmError, match="data.window"):
+        VQConfig.from_dict({"model": {"downsample": 4}, "data": {"window": 30}})
     with pytest.raises(TdmmError, match="model.widht"):
         VQConfig.from_dict({"model": {"widht": 3}})

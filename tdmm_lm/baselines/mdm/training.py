@@ -27,7 +27,7 @@ def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
 
     raw_train = arrays(train_motions)
     normalizer = Normalizer.fit(raw_train, first.channels, first.format.name)  # train split only
-    val = dd["validation"].select(range(min(cfg.train.max_val_samples, len(dd["validation"]))))
+    val = dd["validation"].select(range(min(cfg.data.max_val_samples, len(dd["validation"]))))
     median = int(np.median([len(a) for a in raw_train]))
     model = MDM({**cfg.model.to_dict(), "fps": fps}, first.format.name, list(first.channels), fps,
                 cfg.text_encoder, bank.dim, min(median, cfg.model.max_frames))

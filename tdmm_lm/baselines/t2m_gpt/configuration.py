@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tdmm_lm.vqvae.config import _check
+from tdmm_lm.yaml_config import check as _check
 
 
 @dataclass

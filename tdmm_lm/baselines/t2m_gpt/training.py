@@ -20,17 +20,17 @@ def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
     from tdmm_lm.vqvae.tokenizer import load_tokenizer
     from tdmm_lm.vqvae.dataset import tokenize_dataset
 
-    if not cfg.train.tokenizer:
-        raise TdmmError("t2m-gpt needs the motion tokenizer: set train.tokenizer in the config "
-                        "or pass --tokenizer DIR")
-    tok = load_tokenizer(cfg.train.tokenizer).eval()
+    if not cfg.data.motion_tokenizer:
+        raise TdmmError("t2m-gpt needs the motion tokenizer: set data.motion_tokenizer in the config "
+                        "or pass --motion-tokenizer DIR")
+    tok = load_tokenizer(cfg.data.motion_tokenizer).eval()
     if "codes" not in dd["train"].column_names:
-        print(f"{cfg.train.dataset}: no codes column; tokenizing with {cfg.train.tokenizer}")
+        print(f"{cfg.data.dataset}: no codes column; tokenizing with {cfg.data.motion_tokenizer}")
         dd = tokenize_dataset(dd, tok)
-    _check_codes_match(dd["train"], tok, cfg.train)
+    _check_codes_match(dd["train"], tok, cfg.data)
 
     levels = tok.levels
-    val = dd["validation"].select(range(min(cfg.train.max_val_samples, len(dd["validation"]))))
+    val = dd["validation"].select(range(min(cfg.data.max_val_samples, len(dd["validation"]))))
 
     def examples(split) -> list[Example]:
         return [Example(np.asarray(c, dtype=np.int64).reshape(-1, levels), t)
@@ -53,7 +53,7 @@ def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
     return TrainingSetup(model, train, examples(val), collate)
 
 
-def _check_codes_match(split, tok, tc) -> None:
+def _check_codes_match(split, tok, dc) -> None:
     """Refuse a codes column written by another tokenizer: the GPT would learn the wrong codes."""
     from tdmm_lm.vqvae.dataset import split_motions
     rows = split.select(range(min(CHECK_CLIPS, len(split))))
@@ -62,6 +62,6 @@ def _check_codes_match(split, tok, tc) -> None:
     same = sum(a == b for f, s in zip(fresh, stored) if len(f) == len(s) for a, b in zip(f, s))
     total = sum(len(s) for s in stored)
     if total == 0 or same / total < CHECK_AGREEMENT:
-        raise TdmmError(f"{tc.dataset}: its codes column was not written by the tokenizer "
-                        f"{tc.tokenizer} ({same}/{total} codes agree); re-run `tdmm-lm vq "
+        raise TdmmError(f"{dc.dataset}: its codes column was not written by the tokenizer "
+                        f"{dc.motion_tokenizer} ({same}/{total} codes agree); re-run `tdmm-lm vq "
                         "tokenize-dataset` with that tokenizer, or use the raw dataset")
