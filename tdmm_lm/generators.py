@@ -7,26 +7,29 @@ only ever calls ``generate`` / ``describe``; it never reaches into a model.
 
 Builders are registered as ``"module:function"`` strings so that listing or choosing a generator
 imports nothing heavy, and so this module never imports the models that implement it. A builder
-takes ``(checkpoint, context)`` and returns the object.
+takes ``(checkpoint, context)`` and returns the object. The baselines register theirs once, in
+``tdmm_lm.baselines.registry``, which this module also names by string (``BASELINE_BUILDERS``)
+and reads when a table is asked for.
 
-Every saved checkpoint folder holds ``generator.json`` (``{"kind": NAME}``) so that
-``load_generator(folder)`` (``tdmm-lm generate --model DIR``) knows which builder reads it.
+Every saved checkpoint folder holds ``generator.json`` (``{"kind": NAME}``, see
+``tdmm_lm.artifacts``) so that ``load_generator(folder)`` (``tdmm-lm generate --model DIR``)
+knows which builder reads it.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from tdmm_lm.artifacts import GENERATOR, artifact_kind, resolve_artifact, write_generator_kind
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.types import Motion
 
-KIND_FILE = "generator.json"
+BASELINE_BUILDERS = "tdmm_lm.baselines.registry:generator_builders"   # one entry per baseline
 
 
 @runtime_checkable
@@ -60,16 +63,21 @@ class BuildContext:
 
 
 _GENERATORS: dict[str, str] = {
-    "tdmm-lm": "tdmm_lm.lm.generate:build_generator",
-    "mdm": "tdmm_lm.baselines.mdm:build_generator",
-    "t2m-gpt": "tdmm_lm.baselines.t2m_gpt:build_generator",
+    "tdmm-lm": "tdmm_lm.lm.tdmmlm:build_generator",
     "ground-truth": "tdmm_lm.generators:_ground_truth",
     "random-train": "tdmm_lm.generators:_random_train",
 }
 _DESCRIBERS: dict[str, str] = {
-    "tdmm-lm": "tdmm_lm.lm.generate:build_describer",
+    "tdmm-lm": "tdmm_lm.lm.tdmmlm:build_describer",
     "rule-based": "tdmm_lm.benchmark.detectors:build_describer",
 }
+
+
+def _generators() -> dict[str, str]:
+    """Every generator builder: the table above (with later registrations), then the
+    baselines'."""
+    baselines = import_target(BASELINE_BUILDERS)()
+    return {**_GENERATORS, **{k: v for k, v in baselines.items() if k not in _GENERATORS}}
 
 
 def register_generator(name: str, target: str) -> None:
@@ -82,24 +90,29 @@ def register_describer(name: str, target: str) -> None:
 
 
 def generator_names() -> tuple[str, ...]:
-    return tuple(_GENERATORS)
+    return tuple(_generators())
 
 
 def describer_names() -> tuple[str, ...]:
     return tuple(_DESCRIBERS)
 
 
+def import_target(target: str) -> Any:
+    """The object a ``"module:attr"`` string names (imported now)."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
 def _resolve(table: dict[str, str], what: str, name: str) -> Callable[..., Any]:
     if name not in table:
         raise TdmmError(f"unknown {what} {name!r}; known: {', '.join(table)}")
-    module, _, attr = table[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return import_target(table[name])
 
 
 def build_generator(name: str, checkpoint: str | None = None,
                     context: BuildContext | None = None) -> MotionGenerator:
     """The generator ``name`` (a registry key) from ``checkpoint`` (a folder or hub id)."""
-    return _resolve(_GENERATORS, "generator", name)(checkpoint, context or BuildContext())
+    return _resolve(_generators(), "generator", name)(checkpoint, context or BuildContext())
 
 
 def build_describer(name: str, checkpoint: str | None = None,
@@ -108,32 +121,21 @@ def build_describer(name: str, checkpoint: str | None = None,
 
 
 def write_kind(folder: str | Path, kind: str, **extra: Any) -> None:
-    """Mark a checkpoint folder as readable by the ``kind`` builder."""
-    if kind not in _GENERATORS:
+    """Mark a checkpoint folder as readable by the ``kind`` builder (``generator.json``)."""
+    if kind not in _generators():
         raise ValueError(f"unknown generator kind {kind!r}")
-    (Path(folder) / KIND_FILE).write_text(json.dumps({"kind": kind, **extra}, indent=2) + "\n")
-
-
-def checkpoint_kind(folder: str | Path) -> str:
-    """The registry name stored in a checkpoint folder's ``generator.json``."""
-    path = Path(folder) / KIND_FILE
-    if not path.is_file():
-        raise TdmmError(f"{folder}: not a tdmm-lm model folder (no {KIND_FILE}); pass the folder "
-                        "a training run wrote (an LM run, or an MDM / T2M-GPT checkpoint)")
-    try:
-        kind = json.loads(path.read_text())["kind"]
-    except (ValueError, KeyError, TypeError):
-        raise TdmmError(f"{path}: expected a JSON object with a 'kind' field") from None
-    if kind not in _GENERATORS:
-        raise TdmmError(f"{path}: unknown generator kind {kind!r}")
-    return kind
+    write_generator_kind(folder, kind, **extra)
 
 
 def load_generator(checkpoint: str | Path, context: BuildContext | None = None) -> MotionGenerator:
-    """Whatever generator a checkpoint folder or Hub repo id holds (LM run or baseline)."""
-    from tdmm_lm.hub.resolve import resolve_model_folder   # a leaf: errors + huggingface_hub
-    folder = resolve_model_folder(checkpoint)
-    return build_generator(checkpoint_kind(folder), str(folder), context)
+    """Whatever generator a checkpoint folder, training run or Hub repo id holds (LM run or
+    baseline)."""
+    folder = resolve_artifact(checkpoint, GENERATOR)
+    kind = artifact_kind(folder)
+    if kind not in _generators():
+        raise TdmmError(f"{folder}: unknown generator kind {kind!r} (known: "
+                        f"{', '.join(_generators())})")
+    return build_generator(kind, str(folder), context)
 
 
 # --- reference generators: the ceiling and the floor of every benchmark table -----------------

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 
+from tdmm_lm.artifacts import DATASET, EXTRACTOR, MOTION_TOKENIZER, TDMM_LM, find_artifact
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.yaml_config import ConfigMixin, apply_overrides, from_mapping, load_config, read_yaml
 
@@ -68,8 +69,15 @@ class Preset(ConfigMixin):
 @dataclass
 class Stage:
     name: str
-    output: Path              # exists = done
+    folder: Path              # what the stage writes
     run: Callable[[], Any]
+    kind: str = ""            # done when the folder (or its best/) holds this artifact kind ...
+    marker: str = ""          # ... or, for a stage that writes no artifact, this file in it
+
+    def done(self) -> bool:
+        if self.kind:
+            return find_artifact(self.folder, self.kind) is not None
+        return (self.folder / self.marker).is_file()
 
 
 class Quickstart:
@@ -90,15 +98,15 @@ class Quickstart:
     # --- stages --------------------------------------------------------------------------
     def stages(self) -> list[Stage]:
         return [
-            Stage("FaceScript corpus", self.corpus / "dataset_dict.json", self.make_corpus),
-            Stage("motion tokenizer", self.vq / "best" / "config.json", self.train_tokenizer),
-            Stage("tokenised dataset", self.codes / "dataset_dict.json", self.tokenize),
-            Stage("TDMM-LM", self.lm / "best" / "generator.json", self.train_lm),
-            Stage("MDM", self.mdm / "best" / "generator.json", self.train_mdm),
-            Stage("T2M-GPT", self.t2m_gpt / "best" / "generator.json", self.train_t2m_gpt),
-            Stage("benchmark extractor", self.extractor / "best" / "extractor.json", self.train_extractor),
-            Stage("benchmark", self.benchmark / "results.json", self.run_benchmark),
-            Stage("rendered examples", self.examples / "examples.json", self.render_examples),
+            Stage("FaceScript corpus", self.corpus, self.make_corpus, DATASET),
+            Stage("motion tokenizer", self.vq, self.train_tokenizer, MOTION_TOKENIZER),
+            Stage("tokenised dataset", self.codes, self.tokenize, DATASET),
+            Stage("TDMM-LM", self.lm, self.train_lm, TDMM_LM),
+            Stage("MDM", self.mdm, self.train_mdm, "mdm"),
+            Stage("T2M-GPT", self.t2m_gpt, self.train_t2m_gpt, "t2m-gpt"),
+            Stage("benchmark extractor", self.extractor, self.train_extractor, EXTRACTOR),
+            Stage("benchmark", self.benchmark, self.run_benchmark, marker="results.json"),
+            Stage("rendered examples", self.examples, self.render_examples, marker="examples.json"),
         ]
 
     def make_corpus(self) -> None:
@@ -132,7 +140,7 @@ class Quickstart:
         from tdmm_lm.vqvae import MotionTokenizer
         from tdmm_lm.vqvae.dataset import tokenize_dataset
 
-        tok = MotionTokenizer.from_pretrained(str(self.vq / "best"))
+        tok = MotionTokenizer.from_pretrained(self.vq)
         tokenize_dataset(load_dataset_dict(str(self.corpus)), tok).save_to_disk(str(self.codes))
 
     def train_lm(self) -> None:
@@ -173,16 +181,15 @@ class Quickstart:
         raw = read_yaml(stage.path())
         raw.setdefault("name", "facescript")
         apply_overrides(raw, {**stage.overrides, "dataset": str(self.corpus),
-                              "extractor": str(self.extractor / "best"),
-                              "tokenizer": str(self.vq / "best"), "rig": self.rig or "",
-                              "cache_dir": str(self.benchmark / "cache"),
+                              "extractor": str(self.extractor), "tokenizer": str(self.vq),
+                              "rig": self.rig or "", "cache_dir": str(self.benchmark / "cache"),
                               "results_dir": str(self.benchmark)}, stage.config)
         raw["generators"] = ["ground-truth", "random-train",
-                             {"name": "tdmm-lm", "checkpoint": str(self.lm / "best")},
-                             {"name": "mdm", "checkpoint": str(self.mdm / "best")},
-                             {"name": "t2m-gpt", "checkpoint": str(self.t2m_gpt / "best")}]
+                             {"name": "tdmm-lm", "checkpoint": str(self.lm)},
+                             {"name": "mdm", "checkpoint": str(self.mdm)},
+                             {"name": "t2m-gpt", "checkpoint": str(self.t2m_gpt)}]
         raw["describers"] = ["rule-based", {"name": "tdmm-lm", "label": "tdmm-lm (M2L)",
-                                            "checkpoint": str(self.lm / "best")}]
+                                            "checkpoint": str(self.lm)}]
         cfg = from_mapping(BenchmarkConfig, raw, stage.config)
         js, md = write_results(cfg, run_benchmark(cfg), stem="results")
         # write_results nests under the benchmark's name: keep one stable place for the report
@@ -190,8 +197,8 @@ class Quickstart:
         shutil.copy(js, self.benchmark / "results.json")
 
     def generators(self) -> dict[str, Path]:
-        """Caption → checkpoint of every trained generator."""
-        return {"TDMM-LM": self.lm / "best", "MDM": self.mdm / "best", "T2M-GPT": self.t2m_gpt / "best"}
+        """Caption → training run of every trained generator."""
+        return {"TDMM-LM": self.lm, "MDM": self.mdm, "T2M-GPT": self.t2m_gpt}
 
     def render_examples(self) -> None:
         """For a few test prompts with different primary actions: an MP4 of every generator's
@@ -243,15 +250,15 @@ class Quickstart:
         stages = self.stages()
         for k, stage in enumerate(stages, 1):
             head = f"[{k}/{len(stages)}] {stage.name}"
-            if stage.output.exists():
-                print(f"{head}: done already ({stage.output.parent})", flush=True)
+            if stage.done():
+                print(f"{head}: done already ({stage.folder})", flush=True)
                 continue
             print(f"{head} ...", flush=True)
             start = time.perf_counter()
             stage.run()
             self.timings[stage.name] = time.perf_counter() - start
-            if not stage.output.exists():
-                raise RuntimeError(f"stage {stage.name} finished without writing {stage.output}")
+            if not stage.done():
+                raise RuntimeError(f"stage {stage.name} finished without its output in {stage.folder}")
             self._save_timings()  # after every stage: a rerun reports the stages it skips
             print(f"{head}: {self.timings[stage.name]:.0f} s", flush=True)
         self._save_timings()
@@ -278,7 +285,7 @@ class Quickstart:
             "| stage | output | minutes |", "| --- | --- | --- |",
         ]
         for stage in self.stages():
-            folder = stage.output.parent
+            folder = stage.folder
             minutes = f"{timings[stage.name] / 60:.1f}" if stage.name in timings else "-"
             lines.append(f"| {stage.name} | [{folder.relative_to(self.out)}]({folder.relative_to(self.out)}) | {minutes} |")
         total = sum(timings.values()) / 60
@@ -295,7 +302,7 @@ class Quickstart:
                       f"[video](examples/{ex['mp4']})", "",
                       f"TDMM-LM describes the reference motion as: *{ex['lm_description']}*", "",
                       f"![example {k}](examples/{ex['png']})", ""]
-        lm, take = self.lm / "best", "MY_TAKE.csv"
+        lm, take = self.lm, "MY_TAKE.csv"
         lines += [
             "## Next", "", "```bash",
             f"tdmm-lm describe {take} --model {lm}                 # Live Link Face CSV or FLAME npz",

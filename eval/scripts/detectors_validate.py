@@ -66,7 +66,7 @@ def main() -> None:
     args = p.parse_args()
 
     from tdmm_lm.data.schema import load_dataset_dict
-    from tdmm_lm.vqvae.dataset import split_motions
+    from tdmm_lm.data.schema import split_motions
     split = load_dataset_dict(args.dataset)[args.split]
     t = time.perf_counter()
     sets = {f"{args.dataset}:{args.split}": score(split_motions(split),

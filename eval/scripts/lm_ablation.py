@@ -49,9 +49,9 @@ def main() -> int:
     for name in args.only or VARIANTS:
         what, overrides = VARIANTS[name]
         run = Path(args.runs) / name
-        cfg = LMConfig.from_yaml(BASE).override(**overrides, **{
+        cfg = LMConfig.from_yaml(BASE).with_overrides({**overrides, **{
             "train.out": str(run), "train.steps": args.steps, "train.eval_every": args.steps,
-            "train.checkpoint_every": args.steps, "train.max_minutes": 0.0})
+            "train.checkpoint_every": args.steps, "train.max_minutes": 0.0}})
         train(cfg, progress=False)
         state = json.loads((run / "last" / "trainer_state.json").read_text())
         saved = next(f for f in (run / "best" / "adapter" / "adapter_model.safetensors",

@@ -43,10 +43,10 @@ from tdmm_lm.data.facescript.parse import attribute_scores, parse_description  #
 from tdmm_lm.data.schema import load_dataset_dict  # noqa: E402
 from tdmm_lm.generators import generate_all  # noqa: E402
 from tdmm_lm.lm.batches import load_clips  # noqa: E402
-from tdmm_lm.lm.generate import TDMMLM  # noqa: E402
+from tdmm_lm.lm.tdmmlm import TDMMLM  # noqa: E402
 from tdmm_lm.lm.scoring import score  # noqa: E402
 from tdmm_lm.provenance import write_result  # noqa: E402
-from tdmm_lm.vqvae.dataset import split_motions  # noqa: E402
+from tdmm_lm.data.schema import split_motions  # noqa: E402
 
 ATTRIBUTES = ("actions", "sides", "emotion", "head_motion", "intensity")
 

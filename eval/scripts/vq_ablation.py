@@ -45,7 +45,7 @@ def channel_scores(tokenizer, dataset: str, split: str, limit: int = 200) -> dic
     import numpy as np
     from tdmm_lm.data.facescript.judge import matches_primary_action
     from tdmm_lm.data.schema import load_dataset_dict
-    from tdmm_lm.vqvae.dataset import split_motions
+    from tdmm_lm.data.schema import split_motions
 
     rows = load_dataset_dict(dataset)[split]
     motions = split_motions(rows, limit)
@@ -69,7 +69,8 @@ def variant_config(name: str, args) -> VQConfig:
     raw = VQConfig.from_yaml(BASE).to_dict()
     for section, fields in copy.deepcopy(VARIANTS[name][1]).items():
         raw[section].update(fields)
-    raw["train"].update(dataset=args.dataset, out=str(Path(args.runs) / name), steps=args.steps,
+    raw["data"].update(dataset=args.dataset)
+    raw["train"].update(out=str(Path(args.runs) / name), steps=args.steps,
                         eval_every=args.steps, checkpoint_every=args.steps)
     return VQConfig.from_dict(raw, where=f"variant {name}")
 

@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 REAL_TAKE = ROOT.parent / "shared" / "assets" / "livelinkface" / "MySlate_3_Jason_Millers_iPhone.csv"
 
-from tdmm_lm.cli.vq import load_tokenizer  # noqa: E402
 from tdmm_lm.motion import load  # noqa: E402
 from tdmm_lm.provenance import write_result  # noqa: E402
 from tdmm_lm.vqvae.evaluate import evaluate_dataset, evaluate_motions  # noqa: E402
+from tdmm_lm.vqvae.tokenizer import MotionTokenizer  # noqa: E402
 from tdmm_lm.geometry import FaceGeometry  # noqa: E402
 
 REGIONS = ("face", "lips", "eyes", "brows", "jaw", "cheeks", "nose")
@@ -60,7 +60,7 @@ def main() -> int:
     p.add_argument("--train-command", default="", help="the command that trained the run")
     args = p.parse_args()
 
-    tok = load_tokenizer(args.run)
+    tok = MotionTokenizer.from_pretrained(args.run)
     test = evaluate_dataset(tok, args.dataset, args.split, rig=args.rig)
     results = {"test": test, "train_command": args.train_command, "run": args.run,
                "config": tok.vq_config.to_dict()}

@@ -26,11 +26,10 @@ NO_TEXT = "(no text: the model ended its reply at once)"
 
 
 def load_model(path_or_repo_id: str, device: str | None = None):
-    """A trained TDMM-LM from a run folder or a Hub repo id."""
-    from tdmm_lm.hub import resolve_model_folder
-    from tdmm_lm.lm.generate import TDMMLM
+    """A trained TDMM-LM from a run folder, its ``best/`` or a Hub repo id."""
+    from tdmm_lm.lm.tdmmlm import TDMMLM
 
-    return TDMMLM.from_pretrained(str(resolve_model_folder(path_or_repo_id)), device=device)
+    return TDMMLM.from_pretrained(path_or_repo_id, device=device)
 
 
 def motion_line(motion: Motion, label: str) -> str:

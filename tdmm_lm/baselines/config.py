@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from tdmm_lm.baselines.mdm.configuration import MDMConfig
+from tdmm_lm.baselines.registry import BASELINES
 from tdmm_lm.baselines.t2m_gpt.configuration import T2MGPTConfig
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.training.config import TrainSection
 from tdmm_lm.yaml_config import ConfigMixin, check
 
-MODEL_CONFIGS = {"mdm": MDMConfig, "t2m-gpt": T2MGPTConfig}
+MODEL_CONFIGS = {kind: b.config for kind, b in BASELINES.items()}
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The ``MotionGenerator`` side of the baselines: prompts → text vectors → model → ``Motion``,
-and loading a checkpoint folder (or a run folder, whose ``best/`` is used).
+and loading a checkpoint (a folder, a run folder whose ``best/`` is used, or a Hub repo id).
 
-Each model folder's ``__init__.py`` registers a builder that calls ``load_model`` and wraps the
-model in its generator class; ``context.options`` carries sampling settings.
+Each model folder's ``generator.py`` holds the builder the registry names: it calls
+``load_model`` and wraps the model in its generator class; ``context.options`` carries sampling
+settings.
 """
 
 from __future__ import annotations
@@ -13,22 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from tdmm_lm.artifacts import first_line, resolve_artifact
+from tdmm_lm.baselines.registry import baseline
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.generators import BuildContext
+from tdmm_lm.generators import BuildContext, write_kind
 from tdmm_lm.motion.types import Motion
-
-
-def checkpoint_folder(checkpoint: str | None, kind: str) -> Path:
-    """The model folder of ``checkpoint``: itself, or a run folder's ``best/``."""
-    if not checkpoint:
-        raise TdmmError(f"the {kind} generator needs a checkpoint folder (a training run's best/)")
-    path = Path(checkpoint)
-    if (path / "best" / "config.json").is_file():
-        path = path / "best"
-    if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
-        raise TdmmError(f"{checkpoint}: not a {kind} checkpoint (needs config.json and "
-                        "model.safetensors; pass a run folder or its best/)")
-    return path
 
 
 def save_checkpoint(model, folder: str | Path, kind: str, *, run_config=None,
@@ -38,7 +28,6 @@ def save_checkpoint(model, folder: str | Path, kind: str, *, run_config=None,
     (``config.yaml``, a ``BaselineConfig``) and validation metrics when given."""
     import json
 
-    from tdmm_lm.generators import write_kind
     folder = Path(folder)
     model.save_pretrained(folder)
     write_kind(folder, kind)
@@ -48,15 +37,17 @@ def save_checkpoint(model, folder: str | Path, kind: str, *, run_config=None,
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
 
 
-def load_model(cls, checkpoint: str | None, kind: str, device: str | None = None):
-    """``cls.from_pretrained`` (strict: a missing weight is an error, not a silent default) on
+def load_model(kind: str, checkpoint: str | None, device: str | None = None):
+    """The registered ``kind``'s network from ``checkpoint`` (a folder, a run or a Hub repo id)
+    via ``from_pretrained`` (strict: a missing weight is an error, not a silent default), on
     ``device``, in eval mode."""
-    path = checkpoint_folder(checkpoint, kind)
+    if not checkpoint:
+        raise TdmmError(f"the {kind} generator needs a checkpoint folder (a training run's best/)")
+    path = resolve_artifact(checkpoint, kind)
     try:
-        model = cls.from_pretrained(str(path), strict=True)
+        model = baseline(kind).model_class().from_pretrained(str(path), strict=True)
     except (TypeError, KeyError, RuntimeError, ValueError) as e:
-        raise TdmmError(f"{path}: cannot load a {kind} model ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0] if str(e) else ''})") from None
+        raise TdmmError(f"{path}: cannot load a {kind} model ({first_line(e)})") from None
     model = model.to(device or "cpu").eval()
     model.source = path
     return model

@@ -23,11 +23,11 @@ import torch
 from tdmm_lm.baselines.args import add_args
 from tdmm_lm.baselines.config import BaselineConfig
 from tdmm_lm.baselines.data import TrainingSetup
+from tdmm_lm.baselines.registry import BASELINES
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.training import runner
 from tdmm_lm.training.args import config_from_args
 
-SETUPS = {"mdm": "tdmm_lm.baselines.mdm.training", "t2m-gpt": "tdmm_lm.baselines.t2m_gpt.training"}
 VALIDATION_SEED = 12345  # the same crops, texts and noise every pass: comparable losses
 
 
@@ -44,7 +44,7 @@ class BaselineTask:
         with accelerator.main_process_first():  # the main process encodes and caches the texts
             bank = text_bank(cfg, dd, accelerator.device)
         self.cfg, self.name = cfg, cfg.kind
-        self.setup: TrainingSetup = importlib.import_module(SETUPS[cfg.kind]).setup(cfg, dd, bank)
+        self.setup: TrainingSetup = importlib.import_module(BASELINES[cfg.kind].training).setup(cfg, dd, bank)
         self.model = self.setup.model
 
     def param_groups(self, tc) -> list[dict]:

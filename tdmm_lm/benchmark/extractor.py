@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from tdmm_lm.artifacts import EXTRACTOR, EXTRACTOR_FILE, resolve_artifact
 from tdmm_lm.training.config import TrainSection
 from tdmm_lm.yaml_config import ConfigMixin, check
 from tdmm_lm.errors import TdmmError
@@ -40,7 +41,7 @@ from tdmm_lm.motion.types import Motion
 
 UNIT = 4            # frames per movement-encoder step (two stride-2 convs)
 WEIGHTS = "extractor.safetensors"
-META = "extractor.json"
+META = EXTRACTOR_FILE
 NORMALIZER = "normalizer.json"
 CONFIG = "config.yaml"
 TEXT_ENCODERS = ("minilm", "learned")
@@ -211,11 +212,12 @@ class TextMotionExtractor(nn.Module):
 
     @classmethod
     def load(cls, folder: str | Path, device: str | None = None) -> TextMotionExtractor:
+        """An extractor folder, a run holding one in ``best/``, or a Hub repo id."""
         from safetensors.torch import load_file
-        folder = Path(folder)
-        if not (folder / META).is_file() or not (folder / WEIGHTS).is_file():
-            raise TdmmError(f"{folder}: not an extractor folder (needs {META} and {WEIGHTS}; "
-                            "train one with tdmm-lm eval train-extractor)")
+        folder = resolve_artifact(folder, EXTRACTOR)
+        if not (folder / WEIGHTS).is_file():
+            raise TdmmError(f"{folder}: no {WEIGHTS} (train the extractor again with tdmm-lm eval "
+                            "train-extractor)")
         meta = json.loads((folder / META).read_text())
         config = ExtractorConfig.from_yaml(folder / CONFIG)
         model = cls(config, meta["channels"], meta["format"], meta["fps"],
@@ -304,7 +306,7 @@ def split_fingerprint(split) -> str:
 
 def split_motions_at(split, fps: float | None) -> list[Motion]:
     """A split's motions, resampled to ``fps`` when given."""
-    from tdmm_lm.vqvae.dataset import split_motions
+    from tdmm_lm.data.schema import split_motions
     motions = split_motions(split)
     return motions if not fps else [resample(m, fps) if m.fps != fps else m for m in motions]
 

@@ -22,7 +22,7 @@ import datetime
 import json
 import time
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -115,10 +115,11 @@ class Benchmark:
     def tokenizer(self):
         if self._tokenizer is None:
             from tdmm_lm.vqvae.tokenizer import MotionTokenizer
-            if not (Path(self.cfg.tokenizer) / "config.json").is_file():
-                raise TdmmError(f"tokenizer {self.cfg.tokenizer}: not a tokenizer folder (no "
-                                "config.json); set tokenizer: to a run's best/ or to \"\"")
-            self._tokenizer = MotionTokenizer.from_pretrained(self.cfg.tokenizer)
+            try:
+                self._tokenizer = MotionTokenizer.from_pretrained(self.cfg.tokenizer)
+            except TdmmError as e:
+                raise TdmmError(f"tokenizer: {e} (or set tokenizer: \"\" to skip token accuracy)"
+                                ) from None
         return self._tokenizer
 
     @property
@@ -136,10 +137,19 @@ class Benchmark:
 
 # ---- generators -------------------------------------------------------------------------------
 
-def _check_checkpoint(entry: ModelEntry) -> None:
-    if entry.checkpoint and not Path(entry.checkpoint).exists():
-        raise TdmmError(f"{entry.label}: checkpoint {entry.checkpoint} does not exist (train it "
-                        f"first, or leave it out with --only)")
+def resolved(entry: ModelEntry) -> ModelEntry:
+    """``entry`` with its checkpoint as the model folder (a training run's ``best/``, a Hub
+    snapshot; see ``tdmm_lm.artifacts``); one line naming the model when it cannot be found or
+    holds another kind of model."""
+    if not entry.checkpoint:
+        return entry
+    from tdmm_lm.artifacts import resolve_artifact
+    try:
+        folder = resolve_artifact(entry.checkpoint, entry.name)
+    except TdmmError as e:
+        raise TdmmError(f"{entry.label}: {e} (train it first, or leave it out with --only)"
+                        ) from None
+    return replace(entry, checkpoint=str(folder))
 
 
 def _model_key(bench: Benchmark, entry: ModelEntry) -> str:
@@ -229,7 +239,7 @@ def per_generation(bench: Benchmark, motions: list[Motion]) -> dict[str, float]:
 def score_generator(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str, Any]:
     """Every motion metric of one generator, per replication and as mean/CI."""
     cfg = bench.cfg
-    _check_checkpoint(entry)
+    entry = resolved(entry)
     seeds = [cfg.seed + r for r in range(cfg.replications)]
     runs = generations(bench, entry, seeds, log)
     emb = np.stack([bench.extractor.embed_motions(m) for m in runs], axis=1)   # [N, R, E]
@@ -287,7 +297,7 @@ def score_describer(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
     from tdmm_lm.generators import build_describer
 
     cfg = bench.cfg
-    _check_checkpoint(entry)
+    entry = resolved(entry)
     folder = Path(cfg.cache_dir) / cfg.name / "describers" / entry.label
     gen_key = _model_key(bench, entry)
     key = C.cache_key(generation=gen_key, metrics=sorted(cfg.metrics))
@@ -351,8 +361,8 @@ def run_benchmark(cfg: BenchmarkConfig, *, log=print) -> dict[str, Any]:
 
 def _run(cfg: BenchmarkConfig, log) -> dict[str, Any]:
     t0 = time.perf_counter()
-    for entry in cfg.generators + cfg.describers:   # fail before any work, not after an hour
-        _check_checkpoint(entry)
+    # every model found before any work, not after an hour
+    generators, describers = [resolved(e) for e in cfg.generators], [resolved(e) for e in cfg.describers]
     bench = Benchmark(cfg)
     if cfg.tokenizer and cfg.wants("token_accuracy"):
         bench.reference_codes   # a wrong tokenizer path fails now, not after the generations
@@ -365,11 +375,11 @@ def _run(cfg: BenchmarkConfig, log) -> dict[str, Any]:
         # prompts several clips share: the ground-truth generator returns one clip for all
         "shared_prompts": sum(n for n in Counter(bench.texts).values() if n > 1),
         "generators": {}, "describers": {}}
-    for entry in cfg.generators:
+    for entry in generators:
         t = time.perf_counter()
         results["generators"][entry.label] = score_generator(bench, entry, log)
         log(f"{entry.label}: scored in {time.perf_counter() - t:.1f} s")
-    for entry in cfg.describers:
+    for entry in describers:
         t = time.perf_counter()
         results["describers"][entry.label] = score_describer(bench, entry, log)
         log(f"{entry.label}: scored in {time.perf_counter() - t:.1f} s")

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-KINDS = ("mdm", "t2m-gpt")
-
 
 def register(sub) -> None:
     group = sub.add_parser("baseline", help="train the MDM and T2M-GPT baselines")
     cmds = group.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
 
     from tdmm_lm.baselines.args import add_args   # no torch: --help stays fast
+    from tdmm_lm.baselines.registry import BASELINES
     p = cmds.add_parser("train", help="train (or resume) a baseline from a config")
-    p.add_argument("kind", choices=KINDS, help="which baseline (must match the config's kind)")
+    p.add_argument("kind", choices=tuple(BASELINES), help="which baseline (must match the config's kind)")
     add_args(p)
     p.set_defaults(handler=train)
 

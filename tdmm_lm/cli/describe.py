@@ -14,7 +14,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from tdmm_lm.lm.generate import TDMMLM
+    from tdmm_lm.lm.tdmmlm import TDMMLM
     from tdmm_lm.motion import load
 
     motion = load(args.motion)            # fail on a bad file before loading the model

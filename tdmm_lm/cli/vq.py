@@ -51,10 +51,11 @@ def _model_arg(p) -> None:
                    help="tokenizer folder (save_pretrained), a training run folder, or a hub id")
 
 
-def load_tokenizer(path: str):
-    """``vqvae.tokenizer.load_tokenizer``, imported on use so ``--help`` stays free of torch."""
-    from tdmm_lm.vqvae.tokenizer import load_tokenizer as load
-    return load(path)
+def _tokenizer(path: str):
+    """``MotionTokenizer.from_pretrained`` (a folder, a run or a Hub repo id), imported on use
+    so ``--help`` stays free of torch."""
+    from tdmm_lm.vqvae.tokenizer import MotionTokenizer
+    return MotionTokenizer.from_pretrained(path)
 
 
 def train(args) -> int:
@@ -71,7 +72,7 @@ def train(args) -> int:
 def encode(args) -> int:
     from tdmm_lm.motion import load
 
-    tok = load_tokenizer(args.model)
+    tok = _tokenizer(args.model)
     print(" ".join(map(str, tok.encode(load(args.motion)))))
     return 0
 
@@ -97,7 +98,7 @@ def read_codes(source: str) -> list[int]:
 def decode(args) -> int:
     from tdmm_lm.motion import save
 
-    tok = load_tokenizer(args.model)
+    tok = _tokenizer(args.model)
     motion = tok.decode(read_codes(args.codes), fps=args.fps)
     save(motion, args.output)
     print(f"wrote {args.output} ({motion.num_frames} frames at {motion.fps:g} fps)")
@@ -107,7 +108,7 @@ def decode(args) -> int:
 def evaluate(args) -> int:
     from tdmm_lm.vqvae.evaluate import evaluate_dataset, summary_line
 
-    tok = load_tokenizer(args.model)
+    tok = _tokenizer(args.model)
     metrics = evaluate_dataset(tok, args.dataset, args.split, rig=args.rig,
                                flame_model=args.flame_model, limit=args.limit)
     metrics["model"] = args.model
@@ -122,7 +123,7 @@ def tokenize_dataset(args) -> int:
 
     if Path(args.out).resolve() == Path(args.dataset).resolve():
         raise TdmmError("--out must differ from the input dataset folder")
-    tok = load_tokenizer(args.model)
+    tok = _tokenizer(args.model)
     dd = run(load_dataset_dict(args.dataset), tok)
     dd.save_to_disk(args.out)
     print(f"wrote {args.out} ({', '.join(f'{k} {len(v)}' for k, v in dd.items())}; "

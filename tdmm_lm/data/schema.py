@@ -22,6 +22,7 @@ from typing import Any, Mapping
 import datasets
 import numpy as np
 
+from tdmm_lm.artifacts import DATASET, SAVED_DATASET_FILE, resolve_artifact
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.formats import channels_for, get_format
 from tdmm_lm.motion.types import Motion
@@ -81,12 +82,23 @@ def row_motion(row: Mapping[str, Any]) -> Motion:
                   meta=meta)
 
 
+def split_motions(split: datasets.Dataset, limit: int | None = None) -> list[Motion]:
+    """The motions of a split (the first ``limit`` rows when given), as ``Motion`` objects."""
+    n = len(split) if limit is None else min(limit, len(split))
+    cols = split.select_columns(["id", "subject", "motion", "fps", "format"]).select(range(n))
+    cols = cols.with_format("numpy", columns=["motion"], output_all_columns=True)
+    return [row_motion(r) for r in cols]
+
+
 def load_dataset_dict(path: str) -> datasets.DatasetDict:
-    """``load_from_disk`` with a one-line error for folders that are not a saved DatasetDict."""
+    """The DatasetDict in a ``save_to_disk`` folder, a published folder of parquet shards or a
+    Hub dataset repo id (``tdmm_lm.artifacts``), with one-line errors."""
+    folder = resolve_artifact(path, DATASET)
     try:
-        ds = datasets.load_from_disk(path)
+        ds = (datasets.load_from_disk(str(folder)) if (folder / SAVED_DATASET_FILE).is_file()
+              else datasets.load_dataset(str(folder)))
     except (FileNotFoundError, ValueError) as e:
-        raise TdmmError(f"{path}: not a dataset saved with save_to_disk ({e})") from None
+        raise TdmmError(f"{path}: not a readable dataset ({e})") from None
     if not isinstance(ds, datasets.DatasetDict):
         raise TdmmError(f"{path}: holds a single Dataset, expected a DatasetDict with splits")
     for split, part in ds.items():

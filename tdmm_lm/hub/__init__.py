@@ -12,17 +12,14 @@ usage snippet, (3) reloads it from that folder with the loader a user calls and 
 reproduces the source on a fixed input, and only then (4) uploads it as one ``upload_folder``
 commit. A failed check or a missing token leaves nothing on the Hub.
 
-``resolve_model_folder(path_or_repo_id)`` turns a folder or a Hub id into a local folder, so
-every loader can accept both.
+Loading a published repo back goes through ``tdmm_lm.artifacts.resolve_artifact``, which every
+loader calls: a folder, a training run or a Hub repo id.
 
-Modules: resolve.py (folder or Hub id) · config.py · pipeline.py (preflight, build, verify,
-upload) · models.py and dataset.py (one stager per kind) · card.py (model card template) ·
-results.py (metrics from eval/results).
+Modules: config.py · pipeline.py (preflight, build, verify, upload) · models.py and dataset.py
+(one stager per kind) · card.py (model card template) · results.py (metrics from eval/results).
 """
 
 from tdmm_lm.hub.config import KINDS, PublishConfig, PublishReport
 from tdmm_lm.hub.pipeline import publish
-from tdmm_lm.hub.resolve import hub_offline, resolve_model_folder
 
-__all__ = ["KINDS", "PublishConfig", "PublishReport", "hub_offline", "publish",
-           "resolve_model_folder"]
+__all__ = ["KINDS", "PublishConfig", "PublishReport", "publish"]

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from tdmm_lm.artifacts import REPO_ID
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.hub.resolve import REPO_ID
 
 KINDS = ("tokenizer", "llm", "baseline", "dataset")
 MARKER = ".tdmm-publish.json"   # written into --out so a rerun may replace it; never uploaded

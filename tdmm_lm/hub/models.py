@@ -14,26 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from tdmm_lm.artifacts import (GENERATOR, GENERATOR_FILE, MOTION_TOKENIZER, REPO_ID, TDMM_LM,
+                               artifact_kind, resolve_artifact)
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.card import (ModelCardText, card_data, copy_configs, render_model_card,
                                training_text)
 from tdmm_lm.hub.config import PublishConfig, Staged
-from tdmm_lm.hub.resolve import REPO_ID
 from tdmm_lm.hub.results import evaluation_section
 
 PROBE_PROMPT = "a person smiles and then blinks"
 PROBE_QUESTION = "what is the person doing?"
 PROBE_SECONDS = 2.0
-
-
-def _tokenizer_folder(source: Path) -> Path:
-    """A tokenizer folder, or a training run's ``best/``."""
-    if (source / "best" / "config.json").is_file():
-        return source / "best"
-    if not (source / "config.json").is_file():
-        raise TdmmError(f"{source}: not a tokenizer folder (no config.json); pass a training "
-                        "run, its best/, or a folder written by save_pretrained")
-    return source
 
 
 def probe_motion(tokenizer, seconds: float = PROBE_SECONDS):
@@ -48,7 +39,7 @@ def probe_motion(tokenizer, seconds: float = PROBE_SECONDS):
 def stage_tokenizer(config: PublishConfig, folder: Path) -> Staged:
     from tdmm_lm.vqvae.tokenizer import MotionTokenizer
 
-    src = _tokenizer_folder(config.source)
+    src = resolve_artifact(config.source, MOTION_TOKENIZER)
     tok = MotionTokenizer.from_pretrained(str(src))
     tok.save_pretrained(str(folder))
     configs = ("config.yaml",)
@@ -112,11 +103,11 @@ def _lm_outputs(lm, probe) -> tuple[list[str], list[np.ndarray]]:
 
 
 def stage_llm(config: PublishConfig, folder: Path) -> Staged:
-    from tdmm_lm.lm.generate import TDMMLM, resolve_run_folder
+    from tdmm_lm.lm.tdmmlm import TDMMLM
 
-    lm = TDMMLM.from_pretrained(str(config.source))
+    run = resolve_artifact(config.source, TDMM_LM)     # the run's best/ when given the run
+    lm = TDMMLM.from_pretrained(str(run))
     lm.save_pretrained(folder)
-    run = resolve_run_folder(str(config.source))     # the run's best/ when given the run
     probe = probe_motion(lm.motion_tokenizer)
     texts, motions = _lm_outputs(lm, probe)
     tokenizer_checks = check_llm_tokenizer(folder, lm.motion_tokenizer.vocab_size)
@@ -151,7 +142,7 @@ def stage_llm(config: PublishConfig, folder: Path) -> Staged:
                      + (f" Fine-tuned from `{base}`." if base else "")),
             cli=(f"tdmm-lm chat --model {config.repo_id}\n"
                  f"tdmm-lm serve --model {config.repo_id}     # web demo on 127.0.0.1:7860"),
-            python=("from tdmm_lm.lm.generate import TDMMLM\nfrom tdmm_lm.motion import load, "
+            python=("from tdmm_lm.lm.tdmmlm import TDMMLM\nfrom tdmm_lm.motion import load, "
                     f"save\n\nlm = TDMMLM.from_pretrained(\"{config.repo_id}\")\n"
                     "print(lm.describe([load(\"take.csv\")])[0])\n"
                     "print(lm.answer(load(\"take.csv\"), \"what is the person doing?\"))\n"
@@ -202,13 +193,12 @@ SAFE_SUFFIXES = (".json", ".safetensors", ".yaml", ".yml", ".md", ".txt", ".json
 
 
 def stage_baseline(config: PublishConfig, folder: Path) -> Staged:
-    from tdmm_lm.generators import KIND_FILE, checkpoint_kind, load_generator, write_kind
+    from tdmm_lm.generators import load_generator, write_kind
 
-    kind = checkpoint_kind(config.source)
-    if kind == "tdmm-lm":
+    ckpt = resolve_artifact(config.source, GENERATOR)    # a training run publishes its best/
+    kind = artifact_kind(ckpt)
+    if kind == TDMM_LM:
         raise TdmmError(f"{config.source} is a TDMM-LM run; publish it with `tdmm-lm publish llm`")
-    # a training run publishes its best checkpoint (the rule every loader applies)
-    ckpt = config.source / "best" if (config.source / "best" / KIND_FILE).is_file() else config.source
     gen = load_generator(ckpt)
     if hasattr(gen, "save_pretrained"):
         gen.save_pretrained(folder)
@@ -217,7 +207,7 @@ def stage_baseline(config: PublishConfig, folder: Path) -> Staged:
             if p.is_file() and p.suffix.lower() in SAFE_SUFFIXES:
                 (folder / p.relative_to(ckpt)).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(p, folder / p.relative_to(ckpt))
-    if not (folder / KIND_FILE).is_file():
+    if not (folder / GENERATOR_FILE).is_file():
         write_kind(folder, kind)
     copy_configs(ckpt, folder, ("config.yaml", "metrics.json"))
     length = max(1, round(PROBE_SECONDS * float(getattr(gen, "fps", 30.0))))
@@ -238,9 +228,8 @@ def stage_baseline(config: PublishConfig, folder: Path) -> Staged:
                      f"{expected.format.name} motion at {expected.fps:g} fps; it implements the "
                      "shared `MotionGenerator` interface that the benchmark scores."),
             cli=f"tdmm-lm generate \"{PROBE_PROMPT}\" --model {config.repo_id} -o generated.csv",
-            python=("from tdmm_lm.generators import load_generator\n"
-                    "from tdmm_lm.hub import resolve_model_folder\n\n"
-                    f"gen = load_generator(resolve_model_folder(\"{config.repo_id}\"))\n"
+            python=("from tdmm_lm.generators import load_generator\n\n"
+                    f"gen = load_generator(\"{config.repo_id}\")\n"
                     f"motion = gen.generate([\"{PROBE_PROMPT}\"], None, seed=0)[0]"),
             training=training_text(ckpt, ("config.yaml", "config.json")),
             evaluation=evaluation_section(config), files=files)

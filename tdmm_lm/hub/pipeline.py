@@ -7,11 +7,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tdmm_lm.artifacts import first_line, hub_offline
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.config import MARKER, PublishConfig, PublishReport
 from tdmm_lm.hub.dataset import stage_dataset
 from tdmm_lm.hub.models import stage_baseline, stage_llm, stage_tokenizer
-from tdmm_lm.hub.resolve import first_line, hub_offline
 from tdmm_lm.hub.results import copy_results, json_strings
 
 # Weight formats that unpickle on load: a published repo holds safetensors only.

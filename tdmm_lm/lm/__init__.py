@@ -4,6 +4,6 @@ config.py (typed run config) · vocab.py (motion tokens, row init, code ⇄ text
 output) · model.py (any HF causal LM or a config-built tiny one; LoRA / full) · prompts.py
 (describe, chat and generate conversations, assistant-only labels) · batches.py (sampling,
 collation) · prefix.py (prefix-mode L2M over ``nn.CodeGPT``) · scoring.py (teacher-forced
-metrics) · train.py (Accelerate loop) · generate.py (``TDMMLM``: describe, answer, generate,
+metrics) · train.py (Accelerate loop) · tdmmlm.py (``TDMMLM``: describe, answer, generate,
 save/load) · export.py (merge a LoRA run) · args.py (CLI options).
 """

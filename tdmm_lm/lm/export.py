@@ -16,7 +16,7 @@ from tdmm_lm.errors import TdmmError
 
 def merge_and_export(run: str | Path, out: str | Path) -> Path:
     """Write the merged run to ``out``; a full-weights run is copied as it is."""
-    from tdmm_lm.lm.generate import TDMMLM
+    from tdmm_lm.lm.tdmmlm import TDMMLM
 
     if Path(out).resolve() == Path(run).resolve():
         raise TdmmError("--out must differ from the run folder")

@@ -137,7 +137,7 @@ class LMTask:
     def save(self, model, folder: Path, metrics: dict, state_dict) -> None:
         import json
 
-        from tdmm_lm.lm.generate import TDMMLM
+        from tdmm_lm.lm.tdmmlm import TDMMLM
         lm_state = {k[3:]: v for k, v in state_dict.items() if k.startswith("lm.")}
         prefix_state = {k[7:]: v for k, v in state_dict.items() if k.startswith("prefix.")}
         TDMMLM(model.lm, self.tokenizer, self.vocab, self.motion_tokenizer, self.cfg, model.prefix,
@@ -148,11 +148,11 @@ class LMTask:
 
 def load_motion_tokenizer(path: str):
     """The motion tokenizer folder (or a tokenizer run folder's ``best/``, or a hub repo id)."""
-    from tdmm_lm.vqvae.tokenizer import load_tokenizer
+    from tdmm_lm.vqvae.tokenizer import MotionTokenizer
 
     if not path:
         raise TdmmError("no motion tokenizer: set data.motion_tokenizer or pass --motion-tokenizer")
-    return load_tokenizer(path).eval()
+    return MotionTokenizer.from_pretrained(path).eval()
 
 
 def _check_codes(clips, motion_tokenizer, where: str) -> None:

@@ -1,4 +1,5 @@
-"""Array operations on motion: resampling, crop/pad with masks, normalisation, mirroring."""
+"""Array operations on motion: resampling, a model's input layout, crop/pad with masks,
+normalisation, mirroring."""
 
 from __future__ import annotations
 
@@ -50,6 +51,23 @@ def resample(motion: Motion, fps: float) -> Motion:
         out[:, list(triplet)] = slerp(t_out).as_rotvec()
     meta = {k: v for k, v in motion.meta.items() if k != "timecodes"}  # old stamps no longer fit
     return motion.replace(data=out, fps=float(fps), meta=meta)
+
+
+def prepare_motion(motion: Motion, format: str, channels: tuple[str, ...], fps: float) -> np.ndarray:
+    """``motion`` as raw ``[T, D]`` parameters in ``channels`` order at ``fps`` (resampled): the
+    input layout of a model trained on ``format`` motion with those channels."""
+    if motion.format.name != format:
+        raise TdmmError(f"this model reads {format} motion, got {motion.format.name}")
+    if motion.channels != tuple(channels):
+        missing = [c for c in channels if c not in motion.channels]
+        if missing:
+            raise TdmmError(f"motion lacks channels the model needs: {missing[:5]}"
+                            f"{' ...' if len(missing) > 5 else ''}")
+        motion = motion.replace(data=motion.data[:, [motion.index(c) for c in channels]],
+                                channels=tuple(channels))
+    if motion.fps != fps:
+        motion = resample(motion, fps)
+    return motion.data
 
 
 def _rotation_triplets(motion: Motion) -> list[tuple[int, int, int]]:

@@ -1,4 +1,4 @@
-"""Dataset rows ⇄ ``Motion`` objects, and the ``codes`` column a tokenizer adds to a DatasetDict.
+"""The ``codes`` column a motion tokenizer adds to a DatasetDict.
 
     dd = tokenize_dataset(load_dataset_dict(DIR), tokenizer)     # every split gains `codes`
 """
@@ -10,15 +10,6 @@ import numpy as np
 
 from tdmm_lm.data.schema import features, row_motion
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.motion.types import Motion
-
-
-def split_motions(split: datasets.Dataset, limit: int | None = None) -> list[Motion]:
-    """The motions of a split (the first ``limit`` rows when given), as ``Motion`` objects."""
-    n = len(split) if limit is None else min(limit, len(split))
-    cols = split.select_columns(["id", "subject", "motion", "fps", "format"]).select(range(n))
-    cols = cols.with_format("numpy", columns=["motion"], output_all_columns=True)
-    return [row_motion(r) for r in cols]
 
 
 def tokenize_dataset(dd: datasets.DatasetDict, tokenizer, *, batch_size: int = 64

@@ -108,7 +108,7 @@ def evaluate_dataset(tokenizer, dataset: str, split: str = "test", *, rig=None, 
     ``rig``/``flame_model`` (the order of geometry/rig.py when None)."""
     from tdmm_lm.data.schema import load_dataset_dict
     from tdmm_lm.errors import TdmmError
-    from tdmm_lm.vqvae.dataset import split_motions
+    from tdmm_lm.data.schema import split_motions
     from tdmm_lm.geometry import FaceGeometry
 
     dd = load_dataset_dict(dataset)

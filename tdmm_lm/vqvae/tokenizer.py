@@ -1,6 +1,6 @@
 """``MotionTokenizer``: a ``Motion`` ⇄ a flat list of integer tokens, in one self-contained folder.
 
-    tok = MotionTokenizer.from_pretrained("runs/vq_tiny/best")      # or a hub repo id
+    tok = MotionTokenizer.from_pretrained("runs/vq_tiny")    # a run, its best/ or a Hub repo id
     codes = tok.encode(motion)          # resampled to tok.fps, normalised, encoded
     motion = tok.decode(codes)          # Motion at tok.fps (``fps=`` to resample)
     tok.save_pretrained(DIR); tok.push_to_hub("user/tdmm-vq")
@@ -18,7 +18,6 @@ covers ``downsample`` frames. With L = 1 the list is simply the codes, one per s
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,27 +26,12 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from tdmm_lm.artifacts import MOTION_TOKENIZER, first_line, resolve_artifact
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.motion.ops import Normalizer, pad_batch, resample
+from tdmm_lm.motion.ops import Normalizer, pad_batch, prepare_motion, resample
 from tdmm_lm.motion.types import Motion
 from tdmm_lm.vqvae.config import VQConfig
 from tdmm_lm.vqvae.model import VQVAE
-
-
-def prepare_motion(motion: Motion, format: str, channels: tuple[str, ...], fps: float) -> np.ndarray:
-    """``motion`` as raw ``[T, D]`` parameters in ``channels`` order at ``fps`` (resampled)."""
-    if motion.format.name != format:
-        raise TdmmError(f"this tokenizer reads {format} motion, got {motion.format.name}")
-    if motion.channels != tuple(channels):
-        missing = [c for c in channels if c not in motion.channels]
-        if missing:
-            raise TdmmError(f"motion lacks channels the tokenizer needs: {missing[:5]}"
-                            f"{' ...' if len(missing) > 5 else ''}")
-        motion = motion.replace(data=motion.data[:, [motion.index(c) for c in channels]],
-                                channels=tuple(channels))
-    if motion.fps != fps:
-        motion = resample(motion, fps)
-    return motion.data
 
 
 class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
@@ -56,7 +40,10 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
 
     def __init__(self, vq: dict[str, Any], format: str, channels: list[str], fps: float):
         super().__init__()
-        self.vq_config = VQConfig.from_dict(vq, where="tokenizer config.json field 'vq'")
+        # the network and its loss define a tokenizer; data/train are how one run made it (and
+        # their layout changed across versions), so they are kept but not needed to load it
+        model_sections = {k: v for k, v in vq.items() if k in ("model", "loss")}
+        self.vq_config = VQConfig.from_dict(model_sections, where="tokenizer config.json field 'vq'")
         self.format, self.channels, self.fps = format, tuple(channels), float(fps)
         d = len(self.channels)
         self.model = VQVAE(d, self.vq_config.model)
@@ -67,33 +54,38 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
     @classmethod
     def build(cls, config: VQConfig, normalizer: Normalizer, fps: float) -> MotionTokenizer:
         """A fresh (untrained) tokenizer for ``normalizer``'s format and channels."""
-        tok = cls(vq=config.to_dict(), format=normalizer.format,
+        raw = config.to_dict()
+        tok = cls(vq={"model": raw["model"], "loss": raw["loss"]}, format=normalizer.format,
                   channels=list(normalizer.channels), fps=float(fps))
         tok.norm_mean.copy_(torch.from_numpy(normalizer.mean))
         tok.norm_std.copy_(torch.from_numpy(normalizer.std))
         return tok
 
     @classmethod
-    def _from_pretrained(cls, *, model_id: str, revision=None, cache_dir=None,
-                         force_download: bool = False, local_files_only: bool = False, token=None,
-                         map_location: str = "cpu", strict: bool = True, **model_kwargs):
-        """The mixin's loader, but strict (a missing codebook or statistic is an error, not a
-        silent default) and quiet (the mixin prints to stdout, which ``vq encode`` owns)."""
-        import os
+    def from_pretrained(cls, path_or_repo_id: str | Path, **kwargs) -> MotionTokenizer:
+        """A tokenizer folder, a ``tdmm-lm vq train`` run (its ``best/``) or a Hub repo id (see
+        ``tdmm_lm.artifacts``); ``TdmmError`` with one line when it is none of these."""
+        folder = resolve_artifact(path_or_repo_id, MOTION_TOKENIZER)
+        try:
+            return super().from_pretrained(str(folder), **kwargs)
+        except TdmmError:
+            raise
+        except Exception as e:   # a damaged folder fails in many ways (JSON, safetensors, shapes)
+            raise TdmmError(f"{path_or_repo_id}: cannot load a motion tokenizer "
+                            f"({first_line(e)})") from None
 
-        from huggingface_hub import hf_hub_download
+    @classmethod
+    def _from_pretrained(cls, *, model_id: str, map_location: str = "cpu", **model_kwargs):
+        """The mixin's loader for a local folder (``from_pretrained`` resolved it), but strict
+        (a missing codebook or statistic is an error, not a silent default) and quiet (the
+        mixin prints to stdout, which ``vq encode`` owns)."""
         from huggingface_hub.constants import SAFETENSORS_SINGLE_FILE
         from safetensors.torch import load_file
 
         model_kwargs = {k: v for k, v in model_kwargs.items() if k in ("vq", "format", "channels", "fps")}
         model = cls(**model_kwargs)
-        if os.path.isdir(model_id):
-            weights = os.path.join(model_id, SAFETENSORS_SINGLE_FILE)
-        else:
-            weights = hf_hub_download(repo_id=model_id, filename=SAFETENSORS_SINGLE_FILE,
-                                      revision=revision, cache_dir=cache_dir, token=token,
-                                      force_download=force_download, local_files_only=local_files_only)
-        model.load_state_dict(load_file(weights, device=str(map_location)), strict=True)
+        weights = Path(model_id) / SAFETENSORS_SINGLE_FILE
+        model.load_state_dict(load_file(str(weights), device=str(map_location)), strict=True)
         return model
 
     # ---- properties ---------------------------------------------------------------------------
@@ -225,21 +217,3 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
         recon = self.model.decode(codes.clamp(min=0), tmask)
         return self.denormalize(recon), codes.masked_fill(~tmask[..., None], -1)
 
-
-def load_tokenizer(path: str):
-    """A tokenizer from a folder, a run folder (its ``best/``) or a hub repo id."""
-    p = Path(path)
-    if (p / "best" / "config.json").is_file():
-        p = p / "best"
-    if not p.exists() and not re.fullmatch(r"[\w.-]+/[\w.-]+", path):
-        raise TdmmError(f"{path}: no such tokenizer folder (and not a hub repo id owner/name)")
-    if p.exists() and not (p / "config.json").is_file():
-        raise TdmmError(f"{path}: not a tokenizer folder (no config.json; pass the run's best/ "
-                        "or a folder written by save_pretrained)")
-    try:
-        return MotionTokenizer.from_pretrained(str(p))
-    except TdmmError:
-        raise
-    except Exception as e:   # hub lookups fail with many error types
-        raise TdmmError(f"{path}: cannot load a tokenizer ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0] if str(e) else ''})") from None

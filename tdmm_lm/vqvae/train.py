@@ -31,10 +31,9 @@ class TokenizerTask:
     name, metric, higher_is_better, validate_on_all_ranks = "vq", "vertex_mm", False, False
 
     def __init__(self, cfg: VQConfig, accelerator, rig=None, flame_model=None) -> None:
-        from tdmm_lm.data.schema import load_dataset_dict, require_splits
+        from tdmm_lm.data.schema import load_dataset_dict, require_splits, split_motions
         from tdmm_lm.geometry import FaceGeometry
-        from tdmm_lm.vqvae.dataset import split_motions
-        from tdmm_lm.vqvae.tokenizer import prepare_motion
+        from tdmm_lm.motion.ops import prepare_motion
 
         dc = cfg.data
         if not dc.dataset:

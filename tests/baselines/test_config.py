@@ -22,12 +22,12 @@ def test_model_section_is_typed_by_kind_and_round_trips(tmp_path):
 
 @pytest.mark.parametrize("raw, message", [
     ({"kind": "diffusion"}, "kind must be one of"),
-    ({"kind": "mdm", "model": {"pkeep": 0.5}}, "unknown field(s) ['model.pkeep']"),
+    ({"kind": "mdm", "model": {"pkeep": 0.5}}, "unknown key(s) ['model.pkeep']"),
     ({"kind": "mdm", "model": {"sample_steps": 2000}}, "model.sample_steps must be <= model.diffusion_steps"),
     ({"kind": "t2m-gpt", "model": {"pkeep": 0.0}}, "model.pkeep must be in (0, 1]"),
     ({"train": {"ema_decay": 1.0}}, "train.ema_decay must be in [0, 1)"),
     ({"train": {"steps": 1.5}}, "must be an integer"),
-    ({"extra": 1}, "unknown field(s) ['extra']"),
+    ({"extra": 1}, "unknown key(s) ['extra']"),
 ])
 def test_bad_values_name_the_file_and_field(tmp_path, raw, message):
     import yaml

@@ -10,20 +10,21 @@ import pytest
 import torch
 import yaml
 
+from tdmm_lm.baselines.registry import BASELINES
 from tests.baselines.conftest import tiny_config
 
-KINDS = ("mdm", "t2m-gpt")
+KINDS = tuple(BASELINES)
 PROMPT = "A person smiles widely."
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_training_steps_write_a_loadable_checkpoint(tiny_runs, kind):
-    from tdmm_lm.generators import checkpoint_kind
+    from tdmm_lm.artifacts import artifact_kind, resolve_artifact
     run = tiny_runs[kind]
     best = run / "best"
     assert {"config.json", "model.safetensors", "generator.json", "config.yaml",
             "metrics.json"} <= {p.name for p in best.iterdir()}
-    assert checkpoint_kind(best) == checkpoint_kind(run) == kind
+    assert artifact_kind(best) == kind and resolve_artifact(run, kind) == best
     state = json.loads((run / "last" / "trainer_state.json").read_text())
     assert state["step"] == 4 and state["best_step"] in (2, 4)
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]

@@ -82,8 +82,10 @@ def test_cached_generations_are_reused(corpus, tmp_path):
 
 
 def test_a_checkpoint_retrained_in_place_is_generated_again(corpus, tmp_path):
+    from tdmm_lm.generators import write_kind
     run = tmp_path / "run"
     run.mkdir()
+    write_kind(run, "test-recording")   # what every checkpoint folder carries (tdmm_lm.artifacts)
     (run / "model.safetensors").write_bytes(b"first weights")
     path = _benchmark(corpus, tmp_path, describers=[], generators=[
         {"name": "test-recording", "label": "rec", "checkpoint": str(run)}])
@@ -120,7 +122,7 @@ def test_missing_checkpoint_is_one_clear_line(corpus, tmp_path, cli):
     path = _benchmark(corpus, tmp_path, generators=[
         "ground-truth", {"name": "mdm", "checkpoint": str(tmp_path / "no_such_run")}])
     rc, out, err = cli("eval", "run", path)
-    assert rc == 2 and "mdm: checkpoint" in err and "does not exist" in err
+    assert rc == 2 and f"mdm: {tmp_path / 'no_such_run'}: no such folder" in err and "--only" in err
     assert len(err.strip().splitlines()) == 1
     rc, _, err = cli("eval", "run", path, "--only", "nonesuch")
     assert rc == 2 and "--only" in err
@@ -129,7 +131,7 @@ def test_missing_checkpoint_is_one_clear_line(corpus, tmp_path, cli):
     assert len(err.strip().splitlines()) == 1
     path = _benchmark(corpus, tmp_path, tokenizer=str(tmp_path / "no_tokenizer"))
     rc, _, err = cli("eval", "run", path)
-    assert rc == 2 and "not a tokenizer folder" in err
+    assert rc == 2 and f"tokenizer: {tmp_path / 'no_tokenizer'}: no such folder" in err
 
 
 def test_extractor_of_another_protocol_is_refused(corpus, tmp_path):

@@ -22,7 +22,7 @@ def published(tiny_lm_run, tmp_path_factory):
 
 
 def test_published_llm_matches_its_run(cli, tiny_lm_run, real_take, tmp_path):
-    from tdmm_lm.lm.generate import TDMMLM
+    from tdmm_lm.lm.tdmmlm import TDMMLM
     from tdmm_lm.motion import load
 
     out = tmp_path / "tdmm-lm-tiny"
@@ -59,7 +59,7 @@ def test_loaders_take_the_repo_id_of_a_downloaded_copy(published, tmp_path, monk
 
     from tdmm_lm.app.session import load_model
     from tdmm_lm.generators import load_generator
-    from tdmm_lm.hub import resolve_model_folder
+    from tdmm_lm.artifacts import TDMM_LM, resolve_artifact
 
     revision = "0123456789abcdef0123456789abcdef01234567"
     repo = tmp_path / "hub" / "models--someone--tdmm-lm-tiny"
@@ -68,7 +68,7 @@ def test_loaders_take_the_repo_id_of_a_downloaded_copy(published, tmp_path, monk
     shutil.copytree(published, repo / "snapshots" / revision)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
 
-    assert resolve_model_folder("someone/tdmm-lm-tiny") == repo / "snapshots" / revision
+    assert resolve_artifact("someone/tdmm-lm-tiny", TDMM_LM) == repo / "snapshots" / revision
     generator, chat_model = load_generator("someone/tdmm-lm-tiny"), load_model("someone/tdmm-lm-tiny")
     a = generator.generate(["a person winks"], [30], seed=1)[0]
     b = chat_model.generate(["a person winks"], [30], seed=1)[0]

@@ -61,10 +61,10 @@ def test_generate_loads_any_generator_folder(cli, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("args, message", [
     (["generate", "x", "--model", "{tmp}", "-o", "{tmp}/a.txt"], "cannot write"),
-    (["generate", "x", "--model", "{tmp}", "-o", "{tmp}/a.csv"], "not a tdmm-lm model folder"),
+    (["generate", "x", "--model", "{tmp}", "-o", "{tmp}/a.csv"], "not a generator checkpoint"),
     (["generate", "x", "--model", "{run}", "-o", "{tmp}/a.csv", "--seconds", "-1"], "--seconds must be > 0"),
     (["describe", "{tmp}/missing.csv", "--model", "{run}"], "missing.csv"),
-    (["describe", "{take}", "--model", "{tmp}"], "not a TDMM-LM run folder"),
+    (["describe", "{take}", "--model", "{tmp}"], "not a TDMM-LM model"),
 ])
 def test_user_errors_exit_2_with_one_line(cli, tmp_path, tiny_lm_run, real_take, args, message):
     filled = [a.format(tmp=tmp_path, run=tiny_lm_run, take=real_take) for a in args]

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tdmm_lm.lm.config import LMConfig
-from tdmm_lm.lm.generate import TDMMLM, load_lm
+from tdmm_lm.lm.tdmmlm import TDMMLM, load_lm
 from tdmm_lm.lm.model import add_motion_vocab, build_tiny_base, load_base, prepare_for_training
 from tdmm_lm.lm.prompts import template_texts
 from tests.lm.helpers import TINY_BASE

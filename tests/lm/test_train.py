@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tdmm_lm.lm.generate import TDMMLM
+from tdmm_lm.lm.tdmmlm import TDMMLM
 from tdmm_lm.lm.train import train
 from tests.lm.helpers import tiny_lm_config
 

@@ -53,7 +53,7 @@ def test_cli_encode_decode_eval_tokenize(trained, tiny_dataset, vq_cli, tmp_path
     import datasets
 
     from tdmm_lm.motion import load, save
-    from tdmm_lm.vqvae.dataset import split_motions
+    from tdmm_lm.data.schema import split_motions
     run, *_ = trained
     motion = split_motions(datasets.load_from_disk(str(tiny_dataset))["test"], 1)[0]
     save(motion, tmp_path / "m.npz")

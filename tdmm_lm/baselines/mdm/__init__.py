@@ -1,46 +1,9 @@
-"""MDM: a transformer diffusion model over motion features (see ``modeling.py``).
+"""MDM: a transformer diffusion model over motion features.
 
     tdmm-lm baseline train mdm --config configs/baselines/mdm_tiny.yaml
     tdmm-lm generate "A person smiles widely." --model runs/mdm_tiny -o smile.csv
 
-Generator options (``BuildContext.options``): ``steps`` (sampling steps; the config's default,
-e.g. 50, or ``diffusion_steps`` for the full schedule), ``guidance`` (classifier-free guidance
-scale), ``eta`` (0 DDIM, 1 DDPM) and ``seconds`` (length when the caller passes none). MDM
-cannot choose a length: without ``lengths`` and ``seconds`` it uses the training split's median
-clip length, stored in the checkpoint.
+configuration.py (settings) · modeling.py (the network, sampling) · diffusion.py (schedule,
+DDIM/DDPM steps) · training.py (data for the shared loop) · generator.py (``MDMGenerator``).
+Registered in ``tdmm_lm.baselines.registry``; importing this package imports no torch.
 """
-
-from __future__ import annotations
-
-import numpy as np
-import torch
-
-from tdmm_lm.baselines.generator import BaselineGenerator, load_model, option
-from tdmm_lm.generators import BuildContext
-
-
-class MDMGenerator(BaselineGenerator):
-    name = "mdm"
-
-    def __init__(self, model, *, steps: int | None = None, guidance: float | None = None,
-                 eta: float | None = None, seconds: float | None = None) -> None:
-        super().__init__(model)
-        self.steps, self.guidance, self.eta = steps, guidance, eta
-        self.default_frames = model.default_frames if seconds is None else max(1, round(seconds * model.fps))
-
-    def _arrays(self, cond: torch.Tensor, lengths: list[int] | None,
-                generator: torch.Generator) -> list[np.ndarray]:
-        lengths = lengths or [self.default_frames] * len(cond)
-        return self.model.sample(cond, lengths, steps=self.steps, guidance_scale=self.guidance,
-                                 eta=self.eta, generator=generator)
-
-    def _format(self):
-        return self.model.format, self.model.channels
-
-
-def build_generator(checkpoint: str | None, context: BuildContext) -> MDMGenerator:
-    from tdmm_lm.baselines.mdm.modeling import MDM
-    model = load_model(MDM, checkpoint, "mdm", context.device)
-    return MDMGenerator(model, steps=option(context, "steps", int),
-                        guidance=option(context, "guidance", float), eta=option(context, "eta", float),
-                        seconds=option(context, "seconds", float))

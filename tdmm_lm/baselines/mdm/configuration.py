@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tdmm_lm.yaml_config import check as _check
+from tdmm_lm.yaml_config import check
 
 
 @dataclass
@@ -28,15 +28,15 @@ class MDMConfig:
     def validate(self) -> None:
         for name in ("width", "layers", "heads", "ff_size", "diffusion_steps", "max_frames",
                      "sample_steps"):
-            _check(getattr(self, name) >= 1, f"model.{name}", "must be >= 1")
-        _check(self.width % self.heads == 0, "model.width", "must be a multiple of model.heads")
-        _check(0 <= self.dropout < 1 and 0 <= self.cond_dropout < 1, "model.dropout/cond_dropout",
-               "must be in [0, 1)")
-        _check(self.fps >= 0, "model.fps", "must be >= 0 (0 = the dataset's fps)")
-        _check(self.guidance_scale >= 0, "model.guidance_scale", "must be >= 0")
-        _check(self.sample_steps <= self.diffusion_steps, "model.sample_steps",
-               "must be <= model.diffusion_steps")
-        _check(0 <= self.eta <= 1, "model.eta", "must be in [0, 1]")
+            check(getattr(self, name) >= 1, f"model.{name}", "must be >= 1")
+        check(self.width % self.heads == 0, "model.width", "must be a multiple of model.heads")
+        check(0 <= self.dropout < 1 and 0 <= self.cond_dropout < 1, "model.dropout/cond_dropout",
+              "must be in [0, 1)")
+        check(self.fps >= 0, "model.fps", "must be >= 0 (0 = the dataset's fps)")
+        check(self.guidance_scale >= 0, "model.guidance_scale", "must be >= 0")
+        check(self.sample_steps <= self.diffusion_steps, "model.sample_steps",
+              "must be <= model.diffusion_steps")
+        check(0 <= self.eta <= 1, "model.eta", "must be in [0, 1]")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

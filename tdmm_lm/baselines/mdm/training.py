@@ -15,8 +15,8 @@ def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
     import torch
 
     from tdmm_lm.baselines.mdm.modeling import MDM
-    from tdmm_lm.vqvae.dataset import split_motions
-    from tdmm_lm.vqvae.tokenizer import prepare_motion
+    from tdmm_lm.data.schema import split_motions
+    from tdmm_lm.motion.ops import prepare_motion
 
     train_motions = split_motions(dd["train"])
     first = train_motions[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tdmm_lm.yaml_config import check as _check
+from tdmm_lm.yaml_config import check
 
 
 @dataclass
@@ -25,12 +25,12 @@ class T2MGPTConfig:
 
     def validate(self) -> None:
         for name in ("width", "layers", "heads"):
-            _check(getattr(self, name) >= 1, f"model.{name}", "must be >= 1")
-        _check(self.width % self.heads == 0, "model.width", "must be a multiple of model.heads")
-        _check(0 <= self.dropout < 1, "model.dropout", "must be in [0, 1)")
-        _check(0 < self.pkeep <= 1, "model.pkeep", "must be in (0, 1]")
-        _check(self.max_tokens >= 0 and self.top_k >= 0, "model.max_tokens/top_k", "must be >= 0")
-        _check(self.temperature > 0, "model.temperature", "must be > 0")
+            check(getattr(self, name) >= 1, f"model.{name}", "must be >= 1")
+        check(self.width % self.heads == 0, "model.width", "must be a multiple of model.heads")
+        check(0 <= self.dropout < 1, "model.dropout", "must be in [0, 1)")
+        check(0 < self.pkeep <= 1, "model.pkeep", "must be in (0, 1]")
+        check(self.max_tokens >= 0 and self.top_k >= 0, "model.max_tokens/top_k", "must be >= 0")
+        check(self.temperature > 0, "model.temperature", "must be > 0")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

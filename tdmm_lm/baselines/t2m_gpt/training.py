@@ -17,13 +17,13 @@ CHECK_AGREEMENT = 0.9  # share of equal codes required (float noise may flip a n
 def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
     """``cfg``: ``BaselineConfig`` (kind t2m-gpt); ``dd``: the DatasetDict; ``bank``: text vectors."""
     from tdmm_lm.baselines.t2m_gpt.modeling import T2MGPT
-    from tdmm_lm.vqvae.tokenizer import load_tokenizer
+    from tdmm_lm.vqvae.tokenizer import MotionTokenizer
     from tdmm_lm.vqvae.dataset import tokenize_dataset
 
     if not cfg.data.motion_tokenizer:
         raise TdmmError("t2m-gpt needs the motion tokenizer: set data.motion_tokenizer in the config "
                         "or pass --motion-tokenizer DIR")
-    tok = load_tokenizer(cfg.data.motion_tokenizer).eval()
+    tok = MotionTokenizer.from_pretrained(cfg.data.motion_tokenizer).eval()
     if "codes" not in dd["train"].column_names:
         print(f"{cfg.data.dataset}: no codes column; tokenizing with {cfg.data.motion_tokenizer}")
         dd = tokenize_dataset(dd, tok)
@@ -55,7 +55,7 @@ def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
 
 def _check_codes_match(split, tok, dc) -> None:
     """Refuse a codes column written by another tokenizer: the GPT would learn the wrong codes."""
-    from tdmm_lm.vqvae.dataset import split_motions
+    from tdmm_lm.data.schema import split_motions
     rows = split.select(range(min(CHECK_CLIPS, len(split))))
     fresh = tok.encode_batch(split_motions(rows))
     stored = [list(c) for c in rows["codes"]]

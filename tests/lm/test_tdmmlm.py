@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tdmm_lm.lm.generate import TDMMLM
+from tdmm_lm.lm.tdmmlm import TDMMLM
 from tests.tiny import random_motion
 
 
@@ -91,5 +91,16 @@ def test_registry_builds_it_from_the_run_root(tiny_lm_run):
 
 def test_not_a_run_folder_is_a_user_error(tmp_path):
     from tdmm_lm.errors import TdmmError
-    with pytest.raises(TdmmError, match="not a TDMM-LM run folder"):
+    with pytest.raises(TdmmError, match="not a TDMM-LM model"):
         TDMMLM.from_pretrained(str(tmp_path))
+
+
+def test_run_best_and_repo_id_load_the_same_model(lm, tiny_lm_run, monkeypatch):
+    """``from_pretrained`` resolves a run, its ``best/`` and a Hub repo id to one folder."""
+    import huggingface_hub
+    monkeypatch.setattr(huggingface_hub, "snapshot_download",
+                        lambda repo_id, repo_type="model", **_: str(tiny_lm_run / "best"))
+    expected = lm.generate(["A person smiles."], [12], seed=5)[0].data
+    for given in (tiny_lm_run / "best", "someone/tdmm-lm-tiny"):
+        again = TDMMLM.from_pretrained(given)
+        assert np.array_equal(again.generate(["A person smiles."], [12], seed=5)[0].data, expected)

@@ -28,6 +28,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from tdmm_lm.artifacts import TDMM_LM, resolve_artifact
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.generators import BuildContext, write_kind
 from tdmm_lm.lm.config import LMConfig
@@ -37,27 +38,6 @@ from tdmm_lm.lm.vocab import MotionVocab, resize_for, warn_problems
 from tdmm_lm.motion.types import Motion
 
 CONFIG_FILE = "config.yaml"
-
-
-def resolve_run_folder(path_or_repo_id: str) -> Path:
-    """A run folder from a path (the folder itself or its ``best/``) or a hub repo id."""
-    p = Path(path_or_repo_id)
-    if not p.exists():
-        import re
-        if not re.fullmatch(r"[\w.-]+/[\w.-]+", str(path_or_repo_id)):
-            raise TdmmError(f"{path_or_repo_id}: no such TDMM-LM run folder (and not a hub repo id)")
-        try:
-            from huggingface_hub import snapshot_download
-            p = Path(snapshot_download(str(path_or_repo_id)))
-        except Exception as e:  # hub lookups fail with many error types
-            raise TdmmError(f"{path_or_repo_id}: cannot download ({type(e).__name__}: "
-                            f"{str(e).splitlines()[0] if str(e) else ''})") from None
-    if not (p / "tokenizer").is_dir() and (p / "best" / "tokenizer").is_dir():
-        p = p / "best"
-    if not (p / CONFIG_FILE).is_file() or not (p / "tokenizer").is_dir():
-        raise TdmmError(f"{path_or_repo_id}: not a TDMM-LM run folder (needs {CONFIG_FILE} and "
-                        "tokenizer/; pass the folder `tdmm-lm llm train` wrote)")
-    return p
 
 
 def load_lm(folder: Path, cfg: LMConfig, device: str | None = None):
@@ -134,10 +114,11 @@ class TDMMLM:
 
     # ---- loading / saving ---------------------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, path_or_repo_id: str, device: str | None = None) -> TDMMLM:
+    def from_pretrained(cls, path_or_repo_id: str | Path, device: str | None = None) -> TDMMLM:
+        """A run folder, its training run (``best/`` is used) or a Hub repo id."""
         from tdmm_lm.vqvae.tokenizer import MotionTokenizer
 
-        folder = resolve_run_folder(str(path_or_repo_id))
+        folder = resolve_artifact(path_or_repo_id, TDMM_LM)
         cfg = LMConfig.from_yaml(folder / CONFIG_FILE)
         model, tokenizer = load_lm(folder, cfg, device)
         motion_tokenizer = MotionTokenizer.from_pretrained(str(folder / "motion_tokenizer"))
@@ -167,7 +148,7 @@ class TDMMLM:
         for stale in ("model", "adapter", "base", "prefix"):
             if (folder / stale).exists():
                 shutil.rmtree(folder / stale)
-        write_kind(folder, "tdmm-lm")
+        write_kind(folder, TDMM_LM)
         self.cfg.save_yaml(folder / CONFIG_FILE)
         self.tokenizer.save_pretrained(folder / "tokenizer")
         if hasattr(self.model, "peft_config"):

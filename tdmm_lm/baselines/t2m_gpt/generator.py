@@ -1,0 +1,40 @@
+"""``T2MGPTGenerator``: the trained model as a ``MotionGenerator``.
+
+Generator options (``BuildContext.options``): ``top_k`` (0 = full distribution),
+``temperature``, ``greedy``. The model ends each motion with its END token, so requested
+``lengths`` are ignored (as in T2M-GPT's own evaluation); output is at the tokenizer's fps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tdmm_lm.baselines.generator import BaselineGenerator, load_model, option
+from tdmm_lm.generators import BuildContext
+
+
+class T2MGPTGenerator(BaselineGenerator):
+    name = "t2m-gpt"
+
+    def __init__(self, model, *, top_k: int | None = None, temperature: float | None = None,
+                 greedy: bool | None = None) -> None:
+        super().__init__(model)
+        self.top_k, self.temperature, self.greedy = top_k, temperature, greedy
+
+    def _arrays(self, cond: torch.Tensor, lengths: list[int] | None,
+                generator: torch.Generator) -> list[np.ndarray]:
+        codes = self.model.sample(cond, top_k=self.top_k, temperature=self.temperature,
+                                  greedy=self.greedy, generator=generator)
+        return [m.data for m in self.model.tokenizer.decode_batch(codes)]
+
+    def _format(self):
+        tok = self.model.tokenizer
+        return tok.format, tok.channels
+
+
+def build_generator(checkpoint: str | None, context: BuildContext) -> T2MGPTGenerator:
+    model = load_model("t2m-gpt", checkpoint, context.device)
+    return T2MGPTGenerator(model, top_k=option(context, "top_k", int),
+                           temperature=option(context, "temperature", float),
+                           greedy=option(context, "greedy", bool))
