@@ -181,7 +181,7 @@ class Quickstart:
         raw = read_yaml(stage.path())
         raw.setdefault("name", "facescript")
         apply_overrides(raw, {**stage.overrides, "dataset": str(self.corpus),
-                              "extractor": str(self.extractor), "tokenizer": str(self.vq),
+                              "extractor": str(self.extractor), "motion_tokenizer": str(self.vq),
                               "rig": self.rig or "", "cache_dir": str(self.benchmark / "cache"),
                               "results_dir": str(self.benchmark)}, stage.config)
         raw["generators"] = ["ground-truth", "random-train",

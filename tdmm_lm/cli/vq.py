@@ -47,8 +47,9 @@ def register(sub) -> None:
 
 
 def _model_arg(p) -> None:
-    p.add_argument("--model", required=True,
-                   help="tokenizer folder (save_pretrained), a training run folder, or a hub id")
+    # the same name as every trainer's --motion-tokenizer; --model stays for old scripts
+    p.add_argument("--motion-tokenizer", "--model", dest="model", required=True,
+                   help="motion tokenizer folder (save_pretrained), a training run folder, or a hub id")
 
 
 def _tokenizer(path: str):
