@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tdmm_lm.cli.options import add_gap_args, gap_policy
 from tdmm_lm.motion import load_pieces, save
+from tdmm_lm.motion.gaps import add_gap_args, policy_from_args
 from tdmm_lm.motion.ops import resample
 from tdmm_lm.motion.summary import format_summary, summarize
 
@@ -31,7 +31,7 @@ def register(sub) -> None:
 
 def inspect(args) -> int:
     """One summary per piece (a take ``--gaps`` splits has several), each with the gap report."""
-    pieces = [summarize(m) for m in load_pieces(args.file, gaps=gap_policy(args))]
+    pieces = [summarize(m) for m in load_pieces(args.file, gaps=policy_from_args(args))]
     if args.json:
         print(json.dumps(pieces[0] if len(pieces) == 1 else {"source": pieces[0]["source"],
                                                              "pieces": pieces}, indent=2))
@@ -43,7 +43,7 @@ def inspect(args) -> int:
 
 def convert(args) -> int:
     """Write ``OUT``; a take ``--gaps`` splits goes to ``OUT_p1``, ``OUT_p2``, ... (one per piece)."""
-    pieces = load_pieces(args.input, gaps=gap_policy(args))
+    pieces = load_pieces(args.input, gaps=policy_from_args(args))
     out = Path(args.output)
     for i, motion in enumerate(pieces, start=1):
         if args.fps:

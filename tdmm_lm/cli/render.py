@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tdmm_lm.cli.options import add_gap_args, add_rig_arg, gap_policy
+from tdmm_lm.cli.options import add_rig_arg
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.motion.gaps import add_gap_args, policy_from_args
 
 
 def register(sub) -> None:
@@ -35,8 +36,8 @@ def run(args) -> int:
 
     if Path(args.output).suffix.lower() not in FORMATS:   # fail before any slow work
         raise TdmmError(f"cannot render to {args.output}: use one of {', '.join(FORMATS)}")
-    motion = load(args.input, gaps=gap_policy(args))
-    other = load(args.compare, gaps=gap_policy(args)) if args.compare else None
+    motion = load(args.input, gaps=policy_from_args(args))
+    other = load(args.compare, gaps=policy_from_args(args)) if args.compare else None
     if other is not None and (other.format.name, other.channels) != (motion.format.name,
                                                                       motion.channels):
         raise TdmmError(f"--compare {args.compare} is {other.format.name} with "

@@ -63,6 +63,21 @@ class Gap:
         return self.stop - self.start
 
 
+def add_gap_args(parser) -> None:
+    """``--gaps``/``--max-gap`` on an argparse parser (the CLI and the data recipes share them)."""
+    parser.add_argument("--gaps", choices=MODES, default="auto",
+                        help="missing frames (tracking lost, timecodes skipped): auto fills gaps "
+                        "up to --max-gap and splits the take at longer ones; fill interpolates "
+                        "all; split splits at every gap; error refuses the take (default auto)")
+    parser.add_argument("--max-gap", type=float, default=DEFAULT_MAX_GAP, metavar="SECONDS",
+                        help=f"longest gap auto fills (default {DEFAULT_MAX_GAP:g} s)")
+
+
+def policy_from_args(args) -> GapPolicy:
+    """The ``GapPolicy`` that ``add_gap_args``' flags ask for."""
+    return GapPolicy(args.gaps, args.max_gap)
+
+
 def find_gaps(present: np.ndarray) -> list[tuple[int, int]]:
     """``[start, stop)`` of each run of ``False`` in the ``[S]`` bool mask ``present``."""
     edges = np.diff(np.concatenate([[1], present.astype(np.int8), [1]]))
@@ -117,10 +132,22 @@ def report(gaps: list[Gap], policy: GapPolicy, fps: float, pieces: list[tuple[in
     for action in ("filled", "held", "split", "trimmed"):
         out[action] = sum(g.frames for g in gaps if g.action == action)
     out["pieces"] = len(pieces)
-    out["gaps"] = [{"where": g.where, "frames": g.frames, "seconds": round(g.frames / fps, 3),
+    out["gaps"] = [{"where": g.where, "start_frame": g.start, "frames": g.frames, "seconds": round(g.frames / fps, 3),
                     "lost_rows": g.lost, "skipped": g.frames - g.lost, "action": g.action}
                    for g in gaps]
     return out
+
+
+def describe(report: dict[str, Any]) -> str:
+    """One line for logs: how many frames were missing and what became of them."""
+    text = (f"{report['missing_frames']} missing frames ({report['lost_rows']} tracking-loss rows, "
+            f"{report['skipped_frames']} skipped timecodes; --gaps {report['policy']}): "
+            f"{report['filled']} filled, {report['held']} held, {report['split']} split, "
+            f"{report['trimmed']} trimmed; {report['pieces']} piece(s): "
+            + "; ".join(f"{g['frames']} {g['where']} {g['action']}" for g in report["gaps"]))
+    if report.get("truncated_line"):
+        text += f"; truncated final line {report['truncated_line']} not read"
+    return text
 
 
 def _fill(data: np.ndarray, start: int, stop: int) -> None:

@@ -86,8 +86,8 @@ def read_pieces(path: str | Path, *, fps: float | None = None,
     values = _parse_values(path, rows, frame_rows)[:, _column_order(path, rows.header)]
     seconds = _timecode_seconds(path, rows.timecodes, rows.lines)
     rate = infer_fps(path, seconds) if fps is None or np.ptp(seconds) > 0 else fps
-    steps = np.rint(np.diff(seconds) * rate).astype(np.int64)
-    slots = np.concatenate([[0], np.cumsum(np.maximum(steps, 1))])   # a repeat keeps its frame
+    steps = _frame_steps(np.rint(np.diff(seconds) * rate).astype(np.int64))
+    slots = np.concatenate([[0], np.cumsum(steps)])
     total = int(slots[-1]) + 1
     check_limit("motion_frames", total, f"{path}: frames on the take's timeline")
     data = np.full((total, values.shape[1]), np.nan)
@@ -99,7 +99,7 @@ def read_pieces(path: str | Path, *, fps: float | None = None,
     report = gap_report(found, gaps, rate, spans, rows=len(rows.lost),
                         frames_read=int(frame_rows.size), lost_rows=int(sum(rows.lost)),
                         skipped_frames=total - len(rows.lost),
-                        repeated_timecodes=int((steps == 0).sum()),
+                        repeated_timecodes=int((np.diff(seconds) == 0).sum()),
                         truncated_line=rows.truncated_line)
     stamps = _slot_timecodes(rows.timecodes, seconds, slots, total, rate)
     out = []
@@ -151,6 +151,10 @@ def infer_fps(path: str | Path, seconds: np.ndarray) -> float:
         raise MotionFileError(path, "cannot infer the frame rate: fewer than two distinct "
                               "timecodes (pass fps explicitly)")
     fps = 1.0 / float(np.median(steps))
+    if not 1.0 <= fps <= limit("fps"):   # below 1 fps the timecodes are not frame times
+        raise MotionFileError(path, f"the timecodes give {fps:.4g} frames per second (median "
+                              f"step {np.median(steps):.4g} s), not a capture rate; check the "
+                              "Timecode column or pass fps explicitly")
     for standard in STANDARD_FPS:
         if abs(fps - standard) <= 0.02 * standard:
             return standard
@@ -309,6 +313,21 @@ def _timecode_seconds(path: Path, timecodes: list[str], lines: list[int]) -> np.
                               f"{timecodes[r - 1]!r} (non-monotonic)", row=lines[r],
                               column="Timecode")
     return seconds
+
+
+def _frame_steps(steps: np.ndarray) -> np.ndarray:
+    """Timeline frames between consecutive rows, from their timecode steps in frame periods.
+
+    A repeated timecode (step 0) is still a frame of its own: it takes the next frame, and when
+    the step after it is a double one (``t, t, t+2``) the stamp was simply wrong, so that step
+    shrinks by one and no frame is reported missing there.
+    """
+    steps = steps.copy()
+    for i in np.flatnonzero(steps == 0):
+        steps[i] = 1
+        if i + 1 < len(steps) and steps[i + 1] >= 2:
+            steps[i + 1] -= 1
+    return steps
 
 
 def _describe_gap(rows: _Rows, slots: np.ndarray, start: int, stop: int) -> Gap:

@@ -48,6 +48,8 @@ def bad_files(tmp_path):
                                    + lines[3:]), [":3", "Timecode"]),
         "zero_length": (lines[0] + "\n", ["zero-length"]),
         "single_timecode": ("\n".join(lines[:2]) + "\n", ["frame rate"]),
+        "hours_apart": ("\n".join(lines[:2] + ["23:00:00:00.000," + lines[2].split(",", 1)[1]]),
+                        ["frames per second", "Timecode"]),
     }
     return cases
 
@@ -78,8 +80,8 @@ def test_absurdly_long_take_refused(cli, tmp_path, monkeypatch):
 
 def test_timecode_jump_past_the_frame_limit_refused_before_allocating(cli, tmp_path, monkeypatch):
     # two rows ten hours apart would put 2 million frames on the timeline: refused, not filled
-    lines = take_csv(random_values(2)).splitlines()
-    lines[2] = "23:00:00:00.000," + lines[2].split(",", 1)[1]
+    lines = take_csv(random_values(4)).splitlines()
+    lines[4] = "23:00:00:00.000," + lines[4].split(",", 1)[1]
     (tmp_path / "jump.csv").write_text("\n".join(lines) + "\n")
     rc, _, err = cli("motion", "inspect", tmp_path / "jump.csv", "--gaps", "fill")
     assert rc == 2 and "timeline" in err and "TDMM_MAX_MOTION_FRAMES" in err
