@@ -4,6 +4,13 @@ Header: ``Timecode,BlendShapeCount,EyeBlinkLeft,...,RightEyeRoll`` (61 value col
 are matched by name, never by position (the app writes JawRight before JawLeft). ``Timecode`` is
 ``HH:MM:SS:FF.sss`` with FF the frame within the second on a 60-per-second base and ``.sss`` a
 sub-frame fraction; plain seconds are accepted too. The frame rate is inferred from the timecodes.
+
+Real exports also carry: ``BlendshapeCount`` (current app) or ``BlendShapeCount`` (older; every
+header name is matched without regard to case), CRLF line ends, a UTF-8 BOM, tracking-loss rows
+``Timecode,0`` with no values, timecodes that skip a frame or repeat one, takes that run past
+midnight, and a last line cut short when the export was interrupted (reported, not read). Frames
+are placed on the timeline the timecodes define and missing ones follow a ``GapPolicy``
+(``motion/gaps.py``). The file is streamed line by line under the limits of ``tdmm_lm/limits.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ class _Rows:
     """What streaming the file found: tracked frames, tracking-loss rows, the final partial line."""
 
     header: list[str]
+    order: np.ndarray                                     # value-cell index of each channel
     timecodes: list[str] = field(default_factory=list)   # every data row, in file order
     lines: list[int] = field(default_factory=list)       # its 1-based file line
     lost: list[bool] = field(default_factory=list)       # True: a ``Timecode,0`` row
@@ -83,13 +91,11 @@ def read_pieces(path: str | Path, *, fps: float | None = None,
     if frame_rows.size == 0:
         raise MotionFileError(path, f"no tracked frame: all {len(rows.lost)} rows are "
                               "tracking-loss rows (Timecode,0)")
-    values = _parse_values(path, rows, frame_rows)[:, _column_order(path, rows.header)]
+    values = _parse_values(path, rows, frame_rows)[:, rows.order]
     seconds = _timecode_seconds(path, rows.timecodes, rows.lines)
     rate = infer_fps(path, seconds) if fps is None or np.ptp(seconds) > 0 else fps
-    steps = _frame_steps(np.rint(np.diff(seconds) * rate).astype(np.int64))
-    slots = np.concatenate([[0], np.cumsum(steps)])
+    slots = _timeline(path, seconds, rate)
     total = int(slots[-1]) + 1
-    check_limit("motion_frames", total, f"{path}: frames on the take's timeline")
     data = np.full((total, values.shape[1]), np.nan)
     data[slots[frame_rows]] = values
     present = np.zeros(total, bool)
@@ -109,6 +115,7 @@ def read_pieces(path: str | Path, *, fps: float | None = None,
             meta.update(piece=i, pieces=len(spans))
         out.append(Motion(data[start:stop], fps or rate, ARKIT61, ARKIT61_CHANNELS, meta=meta))
     return out
+
 
 def write_csv(motion: Motion, path: str | Path) -> None:
     """Write an ``arkit61`` motion with the app's header, timecodes and 10-decimal values.
@@ -192,7 +199,7 @@ def _stream_rows(path: Path) -> _Rows:
     header = [h.strip() for h in next(reader, [])]
     if not any(header):
         raise MotionFileError(path, "file is empty (no header line)", row=1)
-    rows, max_rows = _Rows(header), limit("motion_frames")
+    rows, max_rows = _Rows(header, _column_order(path, header)), limit("motion_frames")
     blank = short = None   # a blank or short line is fine only at the very end
     for row in reader:
         n = reader.line_num
@@ -315,19 +322,22 @@ def _timecode_seconds(path: Path, timecodes: list[str], lines: list[int]) -> np.
     return seconds
 
 
-def _frame_steps(steps: np.ndarray) -> np.ndarray:
-    """Timeline frames between consecutive rows, from their timecode steps in frame periods.
+def _timeline(path: Path, seconds: np.ndarray, rate: float) -> np.ndarray:
+    """Each row's frame on the take's timeline, ``[N]`` int, from its timecode step.
 
-    A repeated timecode (step 0) is still a frame of its own: it takes the next frame, and when
-    the step after it is a double one (``t, t, t+2``) the stamp was simply wrong, so that step
-    shrinks by one and no frame is reported missing there.
+    Steps are rounded per row, not from the start, so a device clock a little off the nominal
+    rate never adds up to a phantom gap. A repeated timecode (step 0) is still a frame of its
+    own: it takes the next frame, and when the step after it is a double one (``t, t, t+2``) the
+    stamp was simply wrong, so that step shrinks by one and no frame is reported missing there.
     """
-    steps = steps.copy()
+    steps = np.rint(np.diff(seconds) * rate).astype(np.int64)
     for i in np.flatnonzero(steps == 0):
         steps[i] = 1
         if i + 1 < len(steps) and steps[i + 1] >= 2:
             steps[i + 1] -= 1
-    return steps
+    slots = np.concatenate([[0], np.cumsum(steps)])
+    check_limit("motion_frames", int(slots[-1]) + 1, f"{path}: frames on the take's timeline")
+    return slots
 
 
 def _describe_gap(rows: _Rows, slots: np.ndarray, start: int, stop: int) -> Gap:
