@@ -71,6 +71,18 @@ class Task(Protocol):
         """Write the deliverable model to ``folder`` (``state_dict``: gathered full weights)."""
 
 
+def owned_copy(model: nn.Module, state_dict: dict) -> nn.Module:
+    """A copy of ``model`` holding the gathered ``state_dict`` in memory of its own: DeepSpeed keeps
+    parameters as views into flat buffers (ZeRO-1/2) or as empty partitions (ZeRO-3), which
+    safetensors refuses to save and a task's ``save_pretrained`` would not see whole."""
+    import copy
+    twin = copy.deepcopy(model)
+    for name, tensor in [*twin.named_parameters(), *twin.named_buffers()]:
+        if name in state_dict:          # non-persistent buffers are not saved anyway
+            tensor.data = state_dict[name].detach().clone()
+    return twin
+
+
 def make_accelerator(tc: TrainSection, out: Path):
     """An Accelerator for whatever ``accelerate launch`` set up. On CPU the process group must be
     gloo (FIELD_NOTES), and DeepSpeed needs the micro batch and accumulation filled in because no
@@ -114,7 +126,7 @@ def train(config, build_task: Callable[[Any], Task], *, progress: bool = True) -
     ``build_task(accelerator)`` builds the task after threads are pinned and the seed is set, so
     model initialisation is reproducible.
     """
-    from accelerate.utils import set_seed
+    from accelerate.utils import DistributedType, set_seed
     from tqdm.auto import tqdm
 
     tc: TrainSection = config.train
@@ -141,6 +153,7 @@ def train(config, build_task: Callable[[Any], Task], *, progress: bool = True) -
         ema = AveragedModel(unwrapped, multi_avg_fn=get_ema_multi_avg_fn(tc.ema_decay), use_buffers=True)
         accelerator.register_for_checkpointing(ema)
     final = ema.module if ema is not None else unwrapped   # the weights validated and saved
+    deepspeed = accelerator.distributed_type == DistributedType.DEEPSPEED
 
     state = {"step": 0, "best_metric": None, "best_step": None, "train_seconds": 0.0,
              "validation_seconds": 0.0}
@@ -184,7 +197,9 @@ def train(config, build_task: Callable[[Any], Task], *, progress: bool = True) -
             # gathering is a collective under ZeRO-3; plain modules give their own weights
             full = accelerator.get_state_dict(model) if ema is None else final.state_dict()
             if main:
-                task.save(final, best, {"step": state["step"], "split": "validation", **metrics}, full)
+                deliverable = final if ema is not None or not deepspeed else owned_copy(final, full)
+                task.save(deliverable, best, {"step": state["step"], "split": "validation", **metrics},
+                          full)
         return time.perf_counter() - t
 
     def save_last() -> None:
