@@ -62,7 +62,7 @@ def express4d_rows(root: Path, log: SkipLog, *, fps: float | None = None,
         if n < 1 or n > len(lines) or not lines[n - 1].strip():
             log.skip(path, f"no caption on line {n} of {captions} ({len(lines)} lines)")
             continue
-        motion = _load_or_skip(path, "arkit61", log)
+        motion = load_or_skip(path, "arkit61", log)
         if motion is None:
             continue
         yield motion_row(motion, id=f"express4d_{n:04d}", subject="unknown",
@@ -88,7 +88,7 @@ def livelinkface_rows(root: Path, captions: Path, log: SkipLog, *, fps: float | 
             log.skip(f"{captions}:{line}", f"no take named {entry['file']!r} under {root}")
             continue
         used.add(path)
-        motion = _load_or_skip(path, "arkit61", log)
+        motion = load_or_skip(path, "arkit61", log)
         if motion is None:
             continue
         yield motion_row(motion, id=f"llf_{Path(entry['file']).stem}",
@@ -121,7 +121,7 @@ def open3dfacevid_rows(captions: Path, fits: Path, log: SkipLog, *, fps: float |
         if path is None:
             log.skip(f"{captions}#{clip_id}", f"no SMIRK .pkl or SPECTRE .npz named {clip_id} under {fits}")
             continue
-        motion = _load_or_skip(path, "flame", log)
+        motion = load_or_skip(path, "flame", log)
         if motion is None:
             continue
         subject = str(record.get("subject") or record.get("identity") or "unknown") \
@@ -153,7 +153,7 @@ def beat2_rows(root: Path, log: SkipLog, *, fps: float | None = None
         if not m:
             log.skip(path, "file name is not <speaker number>_<name>_...; cannot tell the speaker")
             continue
-        motion = _load_or_skip(path, "flame", log)
+        motion = load_or_skip(path, "flame", log)
         if motion is None:
             continue
         grid = path.parent.parent / "textgrid" / f"{path.stem}.TextGrid"
@@ -171,7 +171,7 @@ def beat2_rows(root: Path, log: SkipLog, *, fps: float | None = None
                          source=str(path), fps=fps, attributes=attributes)
 
 
-def _load_or_skip(path: Path, fmt: str, log: SkipLog) -> Motion | None:
+def load_or_skip(path: Path, fmt: str, log: SkipLog) -> Motion | None:
     """The motion at ``path``, or None after logging why it cannot be read."""
     try:
         return motion_io.load(path, fmt)
