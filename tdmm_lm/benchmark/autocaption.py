@@ -13,8 +13,11 @@ How a take is cut:
 2. Active frames rise above rest by 15% of the take's range (p95 - p10 of the activity)
    and by at least ``ACTIVE_MIN``; runs closer than ``MERGE_GAP_S`` join.
 3. Each run gets ``PAD_S`` of context on both sides (the detectors measure an action against
-   the clip's own resting frames), then is grown to ``min_seconds`` or cut into equal pieces of
-   at most ``max_seconds``.
+   the clip's own resting frames), then is grown to ``min_seconds`` or cut, where the activity
+   is lowest, into pieces of at most ``max_seconds``.
+
+The detectors then see each clip's blendshapes as their rise above the TAKE's median
+(``above_take_rest``), not the clip's own low percentile: real faces rest away from 0.
 
 Every clip's text is marked automatic: ``attributes`` holds ``caption_source: "auto"``, the
 describer, the detector evidence (each named event with its peak and margin over its
@@ -85,11 +88,36 @@ def segments(act: np.ndarray, fps: float, min_seconds: float = 2.0, max_seconds:
         else:
             grown.append([s, e])
     out = []
-    for s, e in grown:   # equal pieces of at most max_seconds (>= max/2 each)
-        pieces = -(-(e - s) // hi)
-        bounds = np.linspace(s, e, pieces + 1).round().astype(int)
-        out += [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    for s, e in grown:
+        out += _cut(act, s, e, lo, hi)
     return out
+
+
+def _cut(act: np.ndarray, s: int, e: int, lo: int, hi: int) -> list[tuple[int, int]]:
+    """``[s, e)`` in pieces of ``lo`` to ``hi`` frames, cut where the face is calmest (a cut
+    through an action would leave half of it in each clip)."""
+    pieces = []
+    while e - s > hi:
+        a, b = s + lo, min(s + hi, e - lo)
+        if b < a:   # no cut leaves both sides long enough: equal halves
+            a = b = (s + e) // 2
+        cut = a + int(np.argmin(act[a:b + 1]))
+        pieces.append((s, cut))
+        s = cut
+    return pieces + [(s, e)]
+
+
+def above_take_rest(clip: Motion, rest: np.ndarray) -> Motion:
+    """A copy of ``clip`` whose blendshapes are their rise above the take's resting level
+    ``rest [52]`` (clipped at 0), for the detectors only (the saved motion stays raw).
+
+    The detectors take a channel's 5th percentile within the clip as its rest, which misreads a
+    real face that rests away from 0 and dips to 0 briefly: alexdjulin_S07 rests with eyeLookUp
+    and eyeWide near 0.4 and drops both to 0 in every blink, so every clip "looked up". The take's
+    median is its rest (faces rest most of a take); falls below it are not FaceScript actions."""
+    data = clip.data.copy()
+    data[:, :D._NB] = np.clip(data[:, :D._NB] - rest, 0.0, None)
+    return clip.replace(data=data)
 
 
 def event_margin(event: D.Event) -> float:
@@ -156,12 +184,16 @@ def autocaption_rows(takes: Path, log: SkipLog, *, min_seconds: float = 2.0,
             log.skip(path, "no activity above the take's resting level")
             continue
         clips = [motion.replace(data=motion.data[s:e]) for s, e in spans]
-        for k, (clip, (s, e), events) in enumerate(zip(clips, spans, D.detect_many(clips))):
+        rest = np.median(motion.data[:, :D._NB], axis=0)
+        seen = [above_take_rest(c, rest) for c in clips]
+        for k, (clip, view, (s, e), events) in enumerate(zip(clips, seen, spans,
+                                                             D.detect_many(seen))):
             where = f"{path}#{s / motion.fps:.2f}-{e / motion.fps:.2f}s"
-            result = caption(clip, events)
+            result = caption(view, events)
             if result is None:
-                log.skip(where, "activity, but no action the rule-based detectors know "
-                         f"({len(events)} single blinks or none); not captioned")
+                found = f"only {len(events)} single blink(s)" if events else "no event"
+                log.skip(where, f"activity, but no action the rule-based detectors know ({found}); "
+                         "not captioned")
                 continue
             text, evidence, confidence = result
             attributes = {"caption_source": "auto", "describer": DESCRIBER,
