@@ -118,3 +118,23 @@ def test_shared_real_takes_are_all_accounted_for(cli, tmp_path):
             any(Path(s.split("#")[0]).name == name for s in skipped), name
     assert any(Path(json.loads(r["attributes"])["take"]).name == "MySlate_3_Jason_Millers_iPhone.csv"
                for r in rows)
+
+
+def test_a_face_resting_away_from_zero_is_not_an_action(tmp_path, cli):
+    """Like alexdjulin_S07: gaze rests at eyeLookUp 0.4 and drops to 0 in each blink. Judged
+    against the clip's low percentile, every clip "looked up"; against the take's rest, only
+    the smile is an action."""
+    root = tmp_path / "takes"
+    root.mkdir()
+    for k in range(3):
+        m = take(16.0, {"smile_broad": (6.0, 7.5)}, seed=k)
+        up = [m.index(c) for c in ("eyeLookUpLeft", "eyeLookUpRight", "eyeWideLeft", "eyeWideRight")]
+        m.data[:, up] = 0.4
+        for t0 in np.arange(1.0, 16.0, 3.0):
+            m.data[int(t0 * FPS):int((t0 + 0.2) * FPS), up] = 0.0
+        save(m, root / f"t{k}.csv")
+    rc, _, err = cli("data", "autocaption", root, "--out", tmp_path / "o")
+    assert rc == 0, err
+    rows = [r for split in datasets.load_from_disk(str(tmp_path / "o")).values() for r in split]
+    named = [e["action"] for r in rows for e in json.loads(r["attributes"])["evidence"]["events"]]
+    assert named.count("smile_broad") == 3 and "look_up" not in named and "look_down" not in named
