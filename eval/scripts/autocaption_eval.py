@@ -14,7 +14,8 @@
    - the same two numbers for the describer on each truth clip alone (no cutting) as reference.
 2. Real takes (``../shared/assets/livelinkface``): autocaption them, and draw for each take its
    activity and most active curves with the clips shaded and numbered, plus contact sheets of a
-   few clips on the ICT face (``--rig``). The by-eye notes are written in the .md by hand.
+   few clips on the ICT face (``--rig``). The by-eye notes are written in the .md by hand,
+   under ``BY_EYE``; a rerun keeps them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 TOL_S = 0.5
+BY_EYE = "## By eye (written by hand)"
 
 
 def join_takes(dataset: Path, takes: Path, gap_s: float = 1.0) -> dict[str, list[dict]]:
@@ -252,6 +254,10 @@ def main() -> None:
                          f"| {c['unexplained']:.2f} | {c['text']} |")
         lines += ["", "Skipped: " + ("; ".join(f"{Path(s['source']).name}: {s['reason'][-120:]}"
                                              for s in results["real"]["skipped"]) or "none") + "\n"]
+    md = Path(args.out).with_suffix(".md")
+    kept = md.read_text().split(BY_EYE, 1) if md.is_file() else []
+    if len(kept) == 2:   # the notes end where the environment block begins
+        lines += ["", BY_EYE + kept[1].split("\n## Environment")[0].rstrip()]
     write_result(args.out, results, "\n".join(lines))
     print("\n".join(lines))
 
