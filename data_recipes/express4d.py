@@ -14,6 +14,7 @@ from pathlib import Path
 from tdmm_lm.data.recipe import DatasetInfo, recipe_main
 from tdmm_lm.data.recipe_args import add_output_args
 from tdmm_lm.data.sources import express4d_rows
+from tdmm_lm.motion.gaps import add_gap_args, policy_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,11 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--captions", type=Path, default=None,
                    help="texts_plain.txt (default: found under --root)")
     add_output_args(p, default_split="clip")
+    add_gap_args(p)
     return p
 
 
 def build_rows(args, log):
-    rows = express4d_rows(args.root, log, fps=args.fps, captions=args.captions)
+    rows = express4d_rows(args.root, log, fps=args.fps, captions=args.captions,
+                          gaps=policy_from_args(args))
     return rows, DatasetInfo(
         name="Express4D", license=args.license,
         source="Express4D (Aloni et al. 2025, arXiv 2508.12438): ARKit blendshape takes recorded "

@@ -14,6 +14,7 @@ from pathlib import Path
 from tdmm_lm.data.recipe import DatasetInfo, recipe_main
 from tdmm_lm.data.recipe_args import add_output_args
 from tdmm_lm.data.sources import livelinkface_rows
+from tdmm_lm.motion.gaps import add_gap_args, policy_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,11 +22,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", type=Path, required=True, help="folder with the CSV takes")
     p.add_argument("--captions", type=Path, required=True, help="captions CSV (file,text[,subject])")
     add_output_args(p)
+    add_gap_args(p)
     return p
 
 
 def build_rows(args, log):
-    rows = livelinkface_rows(args.root, args.captions, log, fps=args.fps)
+    rows = livelinkface_rows(args.root, args.captions, log, fps=args.fps,
+                             gaps=policy_from_args(args))
     return rows, DatasetInfo(name="Live Link Face takes", license=args.license,
                              source=f"Live Link Face CSV takes under {args.root}, captions from "
                                     f"{args.captions}.")

@@ -23,8 +23,6 @@ from tdmm_lm.yaml_config import ConfigMixin, apply_overrides, from_mapping, load
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PRESET = "configs/presets/tiny.yaml"
-# the ICT-FaceKit rig a checkout of the project keeps beside it (see ../shared/assets/README)
-SHARED_RIG = REPO.parent / "shared" / "assets" / "ict_facekit" / "ict_arkit_rig.npz"
 
 
 @dataclass
@@ -86,7 +84,7 @@ class Quickstart:
     def __init__(self, out: str | Path, preset: Preset, *, rig: str | None = None) -> None:
         self.out = Path(out)
         self.preset = preset
-        self.rig = rig if rig is not None else (str(SHARED_RIG) if SHARED_RIG.is_file() else None)
+        self.rig = rig   # None: the resolved default, the packaged ICT-FaceKit face (rig_choice.py)
         o = self.out
         self.corpus, self.codes = o / "data" / "facescript", o / "data" / "facescript_codes"
         self.vq, self.lm = o / "vq", o / "lm"
@@ -181,7 +179,7 @@ class Quickstart:
         raw = read_yaml(stage.path())
         raw.setdefault("name", "facescript")
         apply_overrides(raw, {**stage.overrides, "dataset": str(self.corpus),
-                              "extractor": str(self.extractor), "tokenizer": str(self.vq),
+                              "extractor": str(self.extractor), "motion_tokenizer": str(self.vq),
                               "rig": self.rig or "", "cache_dir": str(self.benchmark / "cache"),
                               "results_dir": str(self.benchmark)}, stage.config)
         raw["generators"] = ["ground-truth", "random-train",

@@ -41,9 +41,11 @@ def _write(kind: str, folder) -> None:
         cfg = T2MGPTConfig(width=16, layers=1, heads=2)
         save_checkpoint(T2MGPT.build(cfg, make_tokenizer(levels=2), "minilm", 8, 8), folder, kind)
     elif kind == EXTRACTOR:
-        from tdmm_lm.benchmark.extractor import ExtractorConfig, TextMotionExtractor, fit_normalizer
-        cfg = ExtractorConfig(text_encoder="learned", word_dim=8, vocab_buckets=64, text_hidden=8,
-                              movement_dim=8, motion_hidden=8, embed_dim=8)
+        from tdmm_lm.benchmark.extractor import (ExtractorConfig, ExtractorModel, TextMotionExtractor,
+                                                 fit_normalizer)
+        cfg = ExtractorConfig(model=ExtractorModel(text_encoder="learned", word_dim=8, vocab_buckets=64,
+                                                   text_hidden=8, movement_dim=8, motion_hidden=8,
+                                                   embed_dim=8))
         motions = [random_motion(16, seed=s) for s in range(2)]
         TextMotionExtractor(cfg, ARKIT61.channels, "arkit61", 30.0, fit_normalizer(motions)).save(
             folder, {"fingerprint": "test"})

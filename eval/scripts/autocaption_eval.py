@@ -252,8 +252,9 @@ def main() -> None:
         for c in sorted(results["real"]["clips"], key=lambda c: (c["take"], c["start_s"])):
             lines.append(f"| {c['take']} | {c['start_s']:.1f}-{c['end_s']:.1f} | {c['confidence']:.2f} "
                          f"| {c['unexplained']:.2f} | {c['text']} |")
-        lines += ["", "Skipped: " + ("; ".join(f"{Path(s['source']).name}: {s['reason'][-120:]}"
-                                             for s in results["real"]["skipped"]) or "none") + "\n"]
+        lines += ["", "Skipped or noted (skipped.jsonl): " + ("; ".join(
+            f"{Path(s['source']).name}: {s.get('reason') or 'note: ' + s['note']}"
+            for s in results["real"]["skipped"]) or "none") + "\n"]
     md = Path(args.out).with_suffix(".md")
     kept = md.read_text().split(BY_EYE, 1) if md.is_file() else []
     if len(kept) == 2:   # the notes end where the environment block begins

@@ -1,6 +1,6 @@
 """Speed of motion → vertices (batched decoding) and of rendering, written to eval/results/.
 
-    python eval/scripts/bench_geometry.py [--ict-rig ../shared/assets/ict_facekit/ict_arkit_rig.npz]
+    python eval/scripts/bench_geometry.py [--ict-rig RIG.npz (default: the packaged ICT-FaceKit rig)]
         [--take ../shared/assets/livelinkface/MySlate_3_Jason_Millers_iPhone.csv]
 
 Writes eval/results/geometry_speed.md and .json (machine, versions, git commit, this command).
@@ -20,6 +20,7 @@ import torch
 
 from tdmm_lm.geometry import ArkitGeometry, FlameGeometry, load_rig, make_synthetic_flame_model
 from tdmm_lm.geometry.procedural_rig import procedural_rig
+from tdmm_lm.geometry.rig_choice import PACKAGED_RIG
 from tdmm_lm.geometry.render import animation_frames
 from tdmm_lm.motion import ARKIT61, Motion, load
 from tdmm_lm.motion.formats import ARKIT61_CHANNELS, flame_channels
@@ -54,8 +55,7 @@ def bench_render(name: str, geo, motion: Motion) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ict-rig", type=Path,
-                    default=ROOT.parent / "shared" / "assets" / "ict_facekit" / "ict_arkit_rig.npz")
+    ap.add_argument("--ict-rig", type=Path, default=PACKAGED_RIG)
     ap.add_argument("--take", type=Path, default=ROOT.parent / "shared" / "assets" / "livelinkface"
                     / "MySlate_3_Jason_Millers_iPhone.csv")
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "geometry_speed")

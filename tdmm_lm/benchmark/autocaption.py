@@ -35,7 +35,8 @@ import numpy as np
 
 from tdmm_lm.benchmark import detectors as D
 from tdmm_lm.data.recipe import DatasetInfo, SkipLog
-from tdmm_lm.data.sources import load_or_skip, motion_row
+from tdmm_lm.data.sources import motion_row, take_pieces
+from tdmm_lm.motion.gaps import GapPolicy
 from tdmm_lm.motion.io import SUFFIXES
 from tdmm_lm.motion.types import Motion
 
@@ -160,11 +161,13 @@ def caption(motion: Motion, events: list[D.Event]) -> tuple[str, dict[str, Any],
 
 def autocaption_rows(takes: Path, log: SkipLog, *, min_seconds: float = 2.0,
                      max_seconds: float = 8.0, subject: str | None = None,
-                     fps: float | None = None) -> Iterator[dict[str, Any]]:
+                     fps: float | None = None, gaps: GapPolicy = GapPolicy()
+                     ) -> Iterator[dict[str, Any]]:
     """Schema rows for every clip of activity in the motion files under ``takes``.
 
     ``subject`` names the performer of every take; by default each take is its own subject
-    (clips of one take stay in one split: neighbouring windows are near-duplicates).
+    (clips of one take stay in one split: neighbouring windows are near-duplicates). Takes with
+    lost tracking are read by ``gaps`` (``motion/gaps.py``); each piece is cut on its own.
     """
     files = sorted(p for p in takes.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
     if not files:
@@ -172,35 +175,42 @@ def autocaption_rows(takes: Path, log: SkipLog, *, min_seconds: float = 2.0,
         raise TdmmError(f"no motion files ({', '.join(SUFFIXES)}) under {takes}")
     for path in files:
         log.read += 1
-        motion = load_or_skip(path, "arkit61", log)
-        if motion is None:
+        for suffix, motion, piece in take_pieces(path, log, gaps):
+            yield from _take_rows(path, suffix, motion, piece, log, min_seconds, max_seconds,
+                                  subject, fps)
+
+
+def _take_rows(path: Path, suffix: str, motion: Motion, piece: dict[str, Any], log: SkipLog,
+               min_seconds: float, max_seconds: float, subject: str | None,
+               fps: float | None) -> Iterator[dict[str, Any]]:
+    """The captioned clips of one take, or of one piece (``suffix`` ``_p2``...) of a take split
+    at lost tracking; clip times are seconds into the piece."""
+    name = f"{path}{suffix}"
+    if motion.duration < min_seconds:
+        log.skip(name, f"take lasts {motion.duration:.2f} s, shorter than one clip "
+                 f"({min_seconds:g} s)")
+        return
+    spans = segments(activity(motion.data, motion.fps), motion.fps, min_seconds, max_seconds)
+    if not spans:
+        log.skip(name, "no activity above the take's resting level")
+        return
+    clips = [motion.replace(data=motion.data[s:e]) for s, e in spans]
+    rest = np.median(motion.data[:, :D._NB], axis=0)
+    seen = [above_take_rest(c, rest) for c in clips]
+    for k, (clip, view, (s, e), events) in enumerate(zip(clips, seen, spans, D.detect_many(seen))):
+        where = f"{name}#{s / motion.fps:.2f}-{e / motion.fps:.2f}s"
+        result = caption(view, events)
+        if result is None:
+            found = f"only {len(events)} single blink(s)" if events else "no event"
+            log.skip(where, f"activity, but no action the rule-based detectors know ({found}); "
+                     "not captioned")
             continue
-        if motion.duration < min_seconds:
-            log.skip(path, f"take lasts {motion.duration:.2f} s, shorter than one clip "
-                     f"({min_seconds:g} s)")
-            continue
-        spans = segments(activity(motion.data, motion.fps), motion.fps, min_seconds, max_seconds)
-        if not spans:
-            log.skip(path, "no activity above the take's resting level")
-            continue
-        clips = [motion.replace(data=motion.data[s:e]) for s, e in spans]
-        rest = np.median(motion.data[:, :D._NB], axis=0)
-        seen = [above_take_rest(c, rest) for c in clips]
-        for k, (clip, view, (s, e), events) in enumerate(zip(clips, seen, spans,
-                                                             D.detect_many(seen))):
-            where = f"{path}#{s / motion.fps:.2f}-{e / motion.fps:.2f}s"
-            result = caption(view, events)
-            if result is None:
-                found = f"only {len(events)} single blink(s)" if events else "no event"
-                log.skip(where, f"activity, but no action the rule-based detectors know ({found}); "
-                         "not captioned")
-                continue
-            text, evidence, confidence = result
-            attributes = {"caption_source": "auto", "describer": DESCRIBER,
-                          "confidence": confidence, "evidence": evidence, "take": str(path),
-                          "start_s": round(s / motion.fps, 3), "end_s": round(e / motion.fps, 3)}
-            yield motion_row(clip, id=f"auto_{path.stem}_{k:03d}", subject=subject or path.stem,
-                             texts=[text], source=where, attributes=attributes, fps=fps)
+        text, evidence, confidence = result
+        attributes = {"caption_source": "auto", "describer": DESCRIBER, "confidence": confidence,
+                      "evidence": evidence, "take": str(path), **piece,
+                      "start_s": round(s / motion.fps, 3), "end_s": round(e / motion.fps, 3)}
+        yield motion_row(clip, id=f"auto_{path.stem}{suffix}_{k:03d}", subject=subject or path.stem,
+                         texts=[text], source=where, attributes=attributes, fps=fps)
 
 
 def autocaption_info(takes: Path) -> DatasetInfo:

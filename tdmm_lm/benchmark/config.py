@@ -60,7 +60,7 @@ class BenchmarkConfig:
     max_frames: int = 196        # generation lengths = reference lengths capped at this
     limit: int = 0               # only the first N clips of the split (0 = all)
     extractor: str = ""          # folder from tdmm-lm eval train-extractor
-    tokenizer: str = ""          # motion tokenizer for token accuracy ("" = skip that metric)
+    motion_tokenizer: str = ""   # motion tokenizer for token accuracy ("" = skip that metric)
     rig: str = ""                # ARKit rig .npz for vertex errors ("" = the resolved default)
     flame_model: str = ""        # FLAME model folder for vertex errors on FLAME data
     replications: int = 20       # the reference protocol: 20

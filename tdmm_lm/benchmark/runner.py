@@ -116,9 +116,9 @@ class Benchmark:
         if self._tokenizer is None:
             from tdmm_lm.vqvae.tokenizer import MotionTokenizer
             try:
-                self._tokenizer = MotionTokenizer.from_pretrained(self.cfg.tokenizer)
+                self._tokenizer = MotionTokenizer.from_pretrained(self.cfg.motion_tokenizer)
             except TdmmError as e:
-                raise TdmmError(f"tokenizer: {e} (or set tokenizer: \"\" to skip token accuracy)"
+                raise TdmmError(f"motion_tokenizer: {e} (or set motion_tokenizer: \"\" to skip token accuracy)"
                                 ) from None
         return self._tokenizer
 
@@ -226,7 +226,7 @@ def per_generation(bench: Benchmark, motions: list[Motion]) -> dict[str, float]:
         norm = bench.extractor.normalizer
         out["frame_fd"] = M.frame_frechet([norm.normalize(g) for g in gen],
                                           [norm.normalize(r) for r in ref])
-    if cfg.wants("token_accuracy") and cfg.tokenizer:
+    if cfg.wants("token_accuracy") and cfg.motion_tokenizer:
         codes = bench.tokenizer.encode_batch(motions)
         out["token_accuracy"] = M.token_accuracy(codes, bench.reference_codes)
     if cfg.wants("vertex"):
@@ -244,7 +244,7 @@ def score_generator(bench: Benchmark, entry: ModelEntry, log=print) -> dict[str,
     runs = generations(bench, entry, seeds, log)
     emb = np.stack([bench.extractor.embed_motions(m) for m in runs], axis=1)   # [N, R, E]
     gen_key = _model_key(bench, entry)
-    settings = C.cache_key(metrics=sorted(cfg.metrics), tokenizer=C.path_state(cfg.tokenizer),
+    settings = C.cache_key(metrics=sorted(cfg.metrics), tokenizer=C.path_state(cfg.motion_tokenizer),
                            rig=C.path_state(cfg.rig),
                            flame=C.path_state(cfg.flame_model), detectors=DETECTOR_VERSION,
                            extractor=bench.extractor.meta.get("fingerprint"))
@@ -364,7 +364,7 @@ def _run(cfg: BenchmarkConfig, log) -> dict[str, Any]:
     # every model found before any work, not after an hour
     generators, describers = [resolved(e) for e in cfg.generators], [resolved(e) for e in cfg.describers]
     bench = Benchmark(cfg)
-    if cfg.tokenizer and cfg.wants("token_accuracy"):
+    if cfg.motion_tokenizer and cfg.wants("token_accuracy"):
         bench.reference_codes   # a wrong tokenizer path fails now, not after the generations
     log(f"{cfg.name}: {len(bench.texts)} clips of {cfg.dataset}:{cfg.split} at {cfg.fps:g} fps, "
         f"{cfg.replications} replications")

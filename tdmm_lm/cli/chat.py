@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from tdmm_lm.cli.options import add_rig_arg
+
 
 def add_model_args(p) -> None:
     """The flags ``chat`` and ``serve`` share: the model, the seed and how to render."""
     p.add_argument("--model", required=True, help="TDMM-LM run folder or Hub repo id")
     p.add_argument("--seed", type=int, default=0, help="sampling seed for every answer (default 0)")
     p.add_argument("--device", default=None, help="torch device (default: cpu)")
-    p.add_argument("--rig", default=None, help="ARKit rig .npz for rendering (default: resolved)")
+    add_rig_arg(p)
     p.add_argument("--flame-model", default=None, help="FLAME model folder, to render FLAME motion")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tdmm_lm.data.recipe_args import add_facescript_args, add_output_args, facescript_config
+from tdmm_lm.motion.gaps import add_gap_args, policy_from_args
 
 
 def register(sub) -> None:
@@ -29,6 +30,7 @@ def register(sub) -> None:
     p.add_argument("--subject", default=None,
                    help="performer of every take (default: each take is its own subject)")
     add_output_args(p)
+    add_gap_args(p)
     p.set_defaults(handler=autocaption)
 
 
@@ -72,6 +74,7 @@ def autocaption(args) -> int:
     info.command = (f"tdmm-lm data autocaption {takes} --out {args.out} --min-seconds "
                     f"{args.min_seconds:g} --max-seconds {args.max_seconds:g}")
     rows = autocaption_rows(takes, log, min_seconds=args.min_seconds,
-                            max_seconds=args.max_seconds, subject=args.subject, fps=args.fps)
+                            max_seconds=args.max_seconds, subject=args.subject, fps=args.fps,
+                            gaps=policy_from_args(args))
     run_recipe(args, rows, info, log)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tdmm_lm.cli.options import add_rig_arg
 from tdmm_lm.errors import TdmmError
 
 MOTION_FILES = (".csv", ".npz")
@@ -18,7 +19,7 @@ def register(sub) -> None:
                    help="OUT.csv (Live Link Face) | OUT.npz | OUT.mp4 / .gif / .png (rendered)")
     p.add_argument("--seconds", type=float, help="duration (default: the model decides)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--rig", default=None, help="ARKit rig .npz for rendering")
+    add_rig_arg(p)
     p.add_argument("--device", default=None, help="torch device (default: CPU)")
     p.set_defaults(handler=run)
 

@@ -3,6 +3,8 @@ embedded default (see ``tdmm_lm/quickstart.py``)."""
 
 from __future__ import annotations
 
+from tdmm_lm.cli.options import add_rig_arg
+
 
 def register(sub) -> None:
     p = sub.add_parser("quickstart", help="corpus → tokenizer → LM + baselines → benchmark → "
@@ -10,8 +12,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="runs/quickstart", help="output folder (default runs/quickstart)")
     p.add_argument("--preset", default=None,
                    help="stage budgets (default configs/presets/tiny.yaml of this checkout)")
-    p.add_argument("--rig", default=None, help="ARKit rig .npz (default: the ICT-FaceKit rig in "
-                   "../shared/assets when present, else $TDMM_ARKIT_RIG, the cache, the procedural face)")
+    add_rig_arg(p)
     p.set_defaults(handler=run)
 
 

@@ -2,26 +2,30 @@
 
 PNG: a contact sheet of key frames (numbered, with times) above the most active channel curves.
 GIF/MP4: the animation (front + three-quarter views), side by side with ``--compare``.
-ARKit rigs resolve as ``--rig``, ``$TDMM_ARKIT_RIG``, the user cache, then the procedural face.
+ARKit rigs resolve as ``--rig`` (a path or ``procedural``), ``$TDMM_ARKIT_RIG``, the user cache,
+then the packaged ICT-FaceKit face (``tdmm_lm/geometry/rig_choice.py``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from tdmm_lm.cli.options import add_rig_arg
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.motion.gaps import add_gap_args, policy_from_args
 
 
 def register(sub) -> None:
     p = sub.add_parser("render", help="render a motion to a PNG contact sheet, GIF or MP4")
     p.add_argument("input", help="motion file (.csv Live Link Face, .npz, SMIRK .pkl)")
     p.add_argument("-o", "--output", required=True, help="OUT.png | OUT.gif | OUT.mp4")
-    p.add_argument("--rig", default=None, help="ARKit blendshape rig .npz (arkit61 motions)")
+    add_rig_arg(p)
     p.add_argument("--flame-model", default=None, help="FLAME model folder (flame motions)")
     p.add_argument("--compare", default=None, help="a second motion shown beside the first")
     p.add_argument("--caption", action="append", default=None,
                    help="caption text (repeat for the --compare motion)")
     p.add_argument("--fps", type=float, default=30.0, help="animation frame rate (default 30)")
+    add_gap_args(p)
     p.set_defaults(handler=run)
 
 
@@ -32,8 +36,8 @@ def run(args) -> int:
 
     if Path(args.output).suffix.lower() not in FORMATS:   # fail before any slow work
         raise TdmmError(f"cannot render to {args.output}: use one of {', '.join(FORMATS)}")
-    motion = load(args.input)
-    other = load(args.compare) if args.compare else None
+    motion = load(args.input, gaps=policy_from_args(args))
+    other = load(args.compare, gaps=policy_from_args(args)) if args.compare else None
     if other is not None and (other.format.name, other.channels) != (motion.format.name,
                                                                       motion.channels):
         raise TdmmError(f"--compare {args.compare} is {other.format.name} with "

@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+from tdmm_lm.cli.options import add_rig_arg
+
 
 def register(sub) -> None:
     group = sub.add_parser("vq", help="train and use the motion tokenizer (VQ-VAE)")
@@ -34,7 +36,7 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True, help="DatasetDict folder")
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, help="only the first N clips")
-    p.add_argument("--rig", help="ARKit rig .npz (default: the geometry's resolution order)")
+    add_rig_arg(p)
     p.add_argument("--flame-model", help="FLAME model folder (flame datasets)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=evaluate)
@@ -47,8 +49,9 @@ def register(sub) -> None:
 
 
 def _model_arg(p) -> None:
-    p.add_argument("--model", required=True,
-                   help="tokenizer folder (save_pretrained), a training run folder, or a hub id")
+    # the same name as every trainer's --motion-tokenizer; --model stays for old scripts
+    p.add_argument("--motion-tokenizer", "--model", dest="model", required=True,
+                   help="motion tokenizer folder (save_pretrained), a training run folder, or a hub id")
 
 
 def _tokenizer(path: str):

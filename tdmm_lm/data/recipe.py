@@ -33,6 +33,11 @@ class SkipLog:
     read: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
     strict: bool = False  # raise on the first problem instead of skipping
+    # inputs kept but changed on the way in (e.g. lost frames filled, a take split): logged too
+    notes: list[dict[str, str]] = field(default_factory=list)
+
+    def note(self, source: str | Path, what: str) -> None:
+        self.notes.append({"source": str(source), "note": str(what)})
 
     def skip(self, source: str | Path, reason: str) -> None:
         if self.strict:
@@ -95,7 +100,7 @@ def write_dataset(rows: Iterable[dict[str, Any]], out: str | Path, *, split: Spl
                     command=info.command)
     (out / "README.md").write_text(render_card(dd, card), encoding="utf-8")
     with open(out / SKIP_LOG, "w", encoding="utf-8") as f:
-        for entry in log.skipped:
+        for entry in log.skipped + log.notes:   # notes have "note" where skips have "reason"
             f.write(json.dumps(entry) + "\n")
     if push_to_hub:
         push_dataset(dd, out, push_to_hub, private=private)
@@ -166,6 +171,9 @@ def report(log: SkipLog, out: Path, dd: datasets.DatasetDict) -> None:
     if log.skipped:
         print(f"warning: {len(log.skipped)} inputs skipped; reasons in {out / SKIP_LOG}",
               file=sys.stderr)
+    if log.notes:
+        print(f"note: {len(log.notes)} inputs changed on reading (missing frames filled or "
+              f"split); details in {out / SKIP_LOG}", file=sys.stderr)
 
 
 def run_recipe(args, rows: Iterable[dict[str, Any]], info: DatasetInfo, log: SkipLog

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from tdmm_lm.data.recipe import DatasetInfo, SkipLog
 from tdmm_lm.errors import MotionFileError, TdmmError
 from tdmm_lm.motion import io as motion_io
+from tdmm_lm.motion.gaps import GapPolicy, describe
 from tdmm_lm.motion.ops import resample
 from tdmm_lm.motion.types import Motion
 
@@ -45,10 +46,12 @@ def read_lines(path: Path) -> list[str]:
 
 
 def express4d_rows(root: Path, log: SkipLog, *, fps: float | None = None,
-                   captions: Path | None = None) -> Iterator[dict[str, Any]]:
+                   captions: Path | None = None, gaps: GapPolicy = GapPolicy()
+                   ) -> Iterator[dict[str, Any]]:
     """Express4D: ``MySlate_<N>_iPhone_cal.csv`` takes, caption N on line N of ``texts_plain.txt``.
 
     The release names no performers, so every row has subject ``unknown`` (split per clip).
+    Missing frames follow ``gaps`` (see ``take_pieces``).
     """
     captions = captions or _find_one(root, "texts_plain.txt")
     lines = read_lines(captions)
@@ -62,19 +65,19 @@ def express4d_rows(root: Path, log: SkipLog, *, fps: float | None = None,
         if n < 1 or n > len(lines) or not lines[n - 1].strip():
             log.skip(path, f"no caption on line {n} of {captions} ({len(lines)} lines)")
             continue
-        motion = load_or_skip(path, "arkit61", log)
-        if motion is None:
-            continue
-        yield motion_row(motion, id=f"express4d_{n:04d}", subject="unknown",
-                         texts=[lines[n - 1]], source=str(path), fps=fps)
+        for suffix, motion, attributes in take_pieces(path, log, gaps):
+            yield motion_row(motion, id=f"express4d_{n:04d}{suffix}", subject="unknown",
+                             texts=[lines[n - 1]], source=str(path), fps=fps,
+                             attributes=attributes)
 
 
-def livelinkface_rows(root: Path, captions: Path, log: SkipLog, *, fps: float | None = None
-                      ) -> Iterator[dict[str, Any]]:
+def livelinkface_rows(root: Path, captions: Path, log: SkipLog, *, fps: float | None = None,
+                      gaps: GapPolicy = GapPolicy()) -> Iterator[dict[str, Any]]:
     """A folder of Live Link Face takes plus a captions CSV with columns ``file,text[,subject]``.
 
     ``file`` is a path relative to ``root`` (or a bare file name); ``text`` holds one description
     or several separated by ``|``. Captions without a take and takes without a caption are logged.
+    Missing frames follow ``gaps`` (see ``take_pieces``).
     """
     table = _read_captions_csv(captions)
     takes = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.csv"))
@@ -88,12 +91,11 @@ def livelinkface_rows(root: Path, captions: Path, log: SkipLog, *, fps: float | 
             log.skip(f"{captions}:{line}", f"no take named {entry['file']!r} under {root}")
             continue
         used.add(path)
-        motion = load_or_skip(path, "arkit61", log)
-        if motion is None:
-            continue
-        yield motion_row(motion, id=f"llf_{Path(entry['file']).stem}",
-                         subject=entry.get("subject") or "unknown",
-                         texts=entry["text"].split("|"), source=str(path), fps=fps)
+        for suffix, motion, attributes in take_pieces(path, log, gaps):
+            yield motion_row(motion, id=f"llf_{Path(entry['file']).stem}{suffix}",
+                             subject=entry.get("subject") or "unknown",
+                             texts=entry["text"].split("|"), source=str(path), fps=fps,
+                             attributes=attributes)
     for path in takes.values():
         if path not in used:
             log.read += 1
@@ -169,6 +171,26 @@ def beat2_rows(root: Path, log: SkipLog, *, fps: float | None = None
             attributes["words"] = [[round(s, 3), round(e, 3), w] for s, e, w in words]
         yield motion_row(motion, id=f"beat2_{path.stem}", subject=m.group(1), texts=[],
                          source=str(path), fps=fps, attributes=attributes)
+
+
+def take_pieces(path: Path, log: SkipLog, gaps: GapPolicy
+                ) -> list[tuple[str, Motion, dict[str, Any]]]:
+    """A Live Link Face take as ``(id suffix, motion, attributes)`` per piece: one with suffix
+    ``""`` for a whole take, ``_p1``, ``_p2``... when ``gaps`` splits it (the attributes say
+    which piece). An unreadable take is logged as skipped; filled, split or trimmed frames and a
+    truncated last line are logged as a note, so the log accounts for every row of the file.
+    """
+    try:
+        pieces = motion_io.load_pieces(path, "arkit61", gaps=gaps)
+    except TdmmError as e:
+        log.skip(path, str(e))
+        return []
+    report = pieces[0].meta.get("gaps") or {}
+    if report.get("missing_frames") or report.get("truncated_line"):
+        log.note(path, describe(report))
+    if len(pieces) == 1:
+        return [("", pieces[0], {})]
+    return [(f"_p{i}", m, {"piece": i, "pieces": len(pieces)}) for i, m in enumerate(pieces, 1)]
 
 
 def load_or_skip(path: Path, fmt: str, log: SkipLog) -> Motion | None:

@@ -15,14 +15,15 @@ import torch
 from torch import Tensor
 
 from tdmm_lm.geometry.base import FaceGeometry
-from tdmm_lm.geometry.rig import BlendshapeRig, resolve_rig
+from tdmm_lm.geometry.rig import BlendshapeRig
+from tdmm_lm.geometry.rig_choice import resolve_rig
 from tdmm_lm.geometry.rotation import euler_to_matrix, rotate_about
 from tdmm_lm.motion.formats import ARKIT61, ARKIT61_CHANNELS
 
 _EYES = (("leftEye", "eye_left_vertices", 0), ("rightEye", "eye_right_vertices", 1))
 
 
-class ArkitGeometry(FaceGeometry):
+class ArkitGeometry(FaceGeometry, format_name="arkit61"):
     """``ArkitGeometry(rig=None, channels=ARKIT61_CHANNELS)``; ``rig``: rig, path or None (resolve)."""
 
     def __init__(self, rig: BlendshapeRig | str | Path | None = None,
@@ -55,6 +56,10 @@ class ArkitGeometry(FaceGeometry):
             ident = self.rig.identity.astype(np.float32).reshape(len(self.rig.identity), v * 3)
             self.register_buffer("identity", torch.from_numpy(ident), persistent=False)
             self.uses_shape = True
+
+    @classmethod
+    def build(cls, channels, *, rig, flame_model) -> ArkitGeometry:
+        return cls(rig, channels)
 
     def _angle_index(self, prefix: str) -> list[int] | None:
         names = [f"{prefix}Yaw", f"{prefix}Pitch", f"{prefix}Roll"]

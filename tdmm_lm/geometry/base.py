@@ -135,18 +135,28 @@ class FaceGeometry(nn.Module):
         return torch.device("cpu")
 
     # ----- construction -----------------------------------------------------------------------
+    # format name -> subclass; filled by ``__init_subclass__`` so that this module never imports
+    # its subclasses (the package ``__init__`` imports them all, before anyone can call this)
+    _by_format: dict[str, type[FaceGeometry]] = {}
+
+    def __init_subclass__(cls, *, format_name: str | None = None, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if format_name is not None:
+            FaceGeometry._by_format[format_name] = cls
+
+    @classmethod
+    def build(cls, channels: tuple[str, ...], *, rig: str | Path | BlendshapeRig | None,
+              flame_model: str | Path | None) -> FaceGeometry:
+        """Subclasses: construct from ``for_format``'s arguments (each takes what it needs)."""
+        raise NotImplementedError
+
     @staticmethod
     def for_format(format: str | MotionFormat, channels: tuple[str, ...] | None = None, *,
                    rig: str | Path | BlendshapeRig | None = None,
                    flame_model: str | Path | None = None) -> FaceGeometry:
-        """The geometry for a motion format: ARKit rig (resolved, see rig.py) or FLAME model."""
+        """The geometry for a motion format: ARKit rig (resolved, see rig_choice.py) or FLAME."""
         fmt = get_format(format)
-        channels = tuple(channels or fmt.channels)
-        if fmt.name == "arkit61":
-            from tdmm_lm.geometry.arkit import ArkitGeometry   # subclasses import this module
-            return ArkitGeometry(rig, channels)
-        from tdmm_lm.geometry.flame import FlameGeometry
-        if flame_model is None:
-            raise TdmmError("FLAME motion needs a FLAME model: pass --flame-model DIR (a folder "
-                            "with flame/FLAME_NEUTRAL.pkl, see tdmm_lm/geometry/flame.py)")
-        return FlameGeometry(flame_model, channels)
+        if fmt.name not in FaceGeometry._by_format:
+            raise TdmmError(f"no face geometry for {fmt.name} motion")
+        return FaceGeometry._by_format[fmt.name].build(tuple(channels or fmt.channels), rig=rig,
+                                                       flame_model=flame_model)

@@ -97,10 +97,17 @@ def _build_layer(arrays: dict[str, np.ndarray], n_expression: int):
                            create_reye_pose=False, create_transl=False, create_body_pose=False)
 
 
-class FlameGeometry(FaceGeometry):
+class FlameGeometry(FaceGeometry, format_name="flame"):
     """``FlameGeometry(model, channels=flame_channels(50))``: FLAME through smplx (metres)."""
 
     uses_shape = True
+
+    @classmethod
+    def build(cls, channels, *, rig, flame_model) -> FlameGeometry:
+        if flame_model is None:
+            raise TdmmError("FLAME motion needs a FLAME model: pass --flame-model DIR (a folder "
+                            "with flame/FLAME_NEUTRAL.pkl, see tdmm_lm/geometry/flame.py)")
+        return cls(flame_model, channels)
 
     def __init__(self, model: str | Path, channels: tuple[str, ...] | None = None):
         super().__init__()

@@ -1,4 +1,4 @@
-"""ARKit blendshape rigs: the ``.npz`` file format, loading, and which rig a command uses.
+"""ARKit blendshape rigs: the ``BlendshapeRig`` type, its ``.npz`` file format and loading.
 
 A rig file holds (V vertices, K blendshapes, F triangles):
 
@@ -15,26 +15,21 @@ A rig file holds (V vertices, K blendshapes, F triangles):
 | ``eye_pivots`` | [2, 3], optional | left, right eyeball centres |
 | ``vertex_colors`` | [V, 3] float 0..1, optional | albedo for rendering |
 
-Which rig (``resolve_rig``): an explicit path, else ``$TDMM_ARKIT_RIG``, else the user cache
-``$XDG_CACHE_HOME/tdmm_lm/arkit_rig.npz`` (``~/.cache`` by default), else the procedural
-fallback rig of ``procedural_rig.py`` with a one-line notice on stderr.
-Build a real rig with ``python data_recipes/ict_facekit_rig.py --facekit DIR --out RIG.npz``.
+Which rig a command uses is decided in ``rig_choice.py`` (default: the packaged ICT-FaceKit face).
+Build a rig with ``python data_recipes/ict_facekit_rig.py --facekit DIR --out RIG.npz``.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from tdmm_lm.errors import MotionFileError, TdmmError
+from tdmm_lm.errors import MotionFileError
 
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
-RIG_ENV = "TDMM_ARKIT_RIG"
 
 
 @dataclass
@@ -132,31 +127,3 @@ def load_rig(path: str | Path) -> BlendshapeRig:
         eye_right_vertices=data.get("eye_right_vertices"),
         eye_pivots=data.get("eye_pivots"), vertex_colors=data.get("vertex_colors"),
         source=str(path))
-
-
-def user_cache_rig_path() -> Path:
-    """``$XDG_CACHE_HOME/tdmm_lm/arkit_rig.npz`` (``~/.cache`` when the variable is unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "tdmm_lm" / "arkit_rig.npz"
-
-
-def resolve_rig(path: str | Path | BlendshapeRig | None = None, *, quiet: bool = False
-                ) -> BlendshapeRig:
-    """The rig to use: ``path``, else ``$TDMM_ARKIT_RIG``, else the user cache, else procedural."""
-    if isinstance(path, BlendshapeRig):
-        return path
-    if path is not None:
-        return load_rig(path)
-    env = os.environ.get(RIG_ENV)
-    if env:
-        if not Path(env).is_file():
-            raise TdmmError(f"${RIG_ENV} points to {env}, which does not exist; fix or unset it")
-        return load_rig(env)
-    cached = user_cache_rig_path()
-    if cached.is_file():
-        return load_rig(cached)
-    from tdmm_lm.geometry.procedural_rig import procedural_rig  # built only when needed
-    if not quiet:
-        print(f"tdmm-lm: no ARKit rig given (--rig, ${RIG_ENV} or {cached}); using the "
-              "procedural fallback face", file=sys.stderr)
-    return procedural_rig()

@@ -6,7 +6,10 @@
 | ``.npz`` | tdmm-lm motion (``data``, ``channels``, ``fps``, ``format``), SPECTRE, BEAT2 (SMPL-X + FLAME), generic FLAME | tdmm-lm motion |
 | ``.pkl`` | SMIRK per-video FLAME fit (restricted unpickler) | no |
 
-Every loaded motion is checked: at least one frame, at most ``MAX_FRAMES``, all values finite.
+Every loaded motion is checked: at least one frame, at most the ``motion_frames`` limit
+(``tdmm_lm/limits.py``), all values finite. Live Link Face takes with missing frames (tracking
+lost, timecodes skipped) follow a ``GapPolicy`` (``motion/gaps.py``): ``load`` returns one
+motion, ``load_pieces`` every piece of a take the policy splits.
 """
 
 from __future__ import annotations
@@ -19,36 +22,54 @@ from typing import Any
 import numpy as np
 
 from tdmm_lm.errors import MotionFileError, TdmmError
+from tdmm_lm.limits import limit
 from tdmm_lm.motion import flame_files, livelinkface
 from tdmm_lm.motion.formats import get_format
-from tdmm_lm.motion.livelinkface import MAX_FRAMES
+from tdmm_lm.motion.gaps import GapPolicy
 from tdmm_lm.motion.types import Motion
 
 SUFFIXES = (".csv", ".npz", ".pkl")
 
 
-def load(path: str | Path, format: str | None = None, *, fps: float | None = None) -> Motion:
+def load(path: str | Path, format: str | None = None, *, fps: float | None = None,
+         gaps: GapPolicy = GapPolicy()) -> Motion:
     """Read a motion file (see the module table); ``format`` checks the result's format.
 
-    ``fps`` overrides the frame rate stored in or inferred from the file.
+    ``fps`` overrides the frame rate stored in or inferred from the file. A Live Link Face take
+    that ``gaps`` splits is refused with one line (use ``load_pieces``).
     """
+    return _load(path, format, fps, gaps, pieces=False)[0]
+
+
+def load_pieces(path: str | Path, format: str | None = None, *, fps: float | None = None,
+                gaps: GapPolicy = GapPolicy()) -> list[Motion]:
+    """Like ``load``, but a take that ``gaps`` splits comes back as its pieces, in time order
+    (each piece's ``meta`` says ``piece``/``pieces``; ``meta["gaps"]`` accounts for the rest)."""
+    return _load(path, format, fps, gaps, pieces=True)
+
+
+def _load(path: str | Path, format: str | None, fps: float | None, gaps: GapPolicy, *,
+          pieces: bool) -> list[Motion]:
     path = Path(path)
     if not path.is_file():
         raise MotionFileError(path, "no such file" if not path.exists() else "not a file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        motion = livelinkface.read_csv(path, fps=fps)
+        read = livelinkface.read_pieces if pieces else livelinkface.read_csv
+        motions = read(path, fps=fps, gaps=gaps)
+        motions = motions if pieces else [motions]
     elif suffix == ".npz":
-        motion = _read_npz(path, fps)
+        motions = [_read_npz(path, fps)]
     elif suffix == ".pkl":
-        motion = flame_files.from_smirk(path, fps)
+        motions = [flame_files.from_smirk(path, fps)]
     else:
         raise MotionFileError(path, f"unknown motion file type {suffix!r}; expected one of "
                               f"{', '.join(SUFFIXES)}")
-    check(motion, path)
-    if format is not None and motion.format is not get_format(format):
-        raise MotionFileError(path, f"holds {motion.format.name} motion, expected {format}")
-    return motion
+    for motion in motions:
+        check(motion, path)
+        if format is not None and motion.format is not get_format(format):
+            raise MotionFileError(path, f"holds {motion.format.name} motion, expected {format}")
+    return motions
 
 
 def save(motion: Motion, path: str | Path) -> Path:
@@ -70,9 +91,9 @@ def check(motion: Motion, path: str | Path) -> None:
     """Refuse empty, absurdly long or non-finite motion, naming the file, frame and channel."""
     if motion.num_frames == 0:
         raise MotionFileError(path, "motion has zero frames")
-    if motion.num_frames > MAX_FRAMES:
+    if motion.num_frames > limit("motion_frames"):
         raise MotionFileError(path, f"motion has {motion.num_frames} frames, more than the "
-                              f"{MAX_FRAMES}-frame limit")
+                              f"{limit('motion_frames'):g}-frame limit (TDMM_MAX_MOTION_FRAMES)")
     bad = ~np.isfinite(motion.data)
     if bad.any():
         frame, col = np.argwhere(bad)[0]

@@ -11,7 +11,7 @@ from tdmm_lm.benchmark.extractor import (ExtractorConfig, TextMotionExtractor, f
 from tdmm_lm.data.schema import load_dataset_dict
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.ops import resample
-from tests.benchmark.conftest import ACTIONS
+from tests.benchmark.conftest import ACTIONS, SPLITS
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,11 @@ def test_learns_to_pair_texts_and_motions(corpus, model, test_split):
     nearest_own = [d[i, same[i]].min() < d[i, ~same[i]].min() for i in range(len(motions))]
     assert sum(nearest_own) >= 6, nearest_own
     log = [json.loads(line) for line in open(corpus.extractor_run / "log.jsonl")]
-    assert [r for r in log if "val" in r][-1]["val"]["top1"] > 1 / len(ACTIONS)
+    # validation R-precision pools all 8 clips: chance is k/8; two clips share each action and
+    # differ only by "take N", so a perfect action-level model reaches top-1 1/2, top-3 1
+    val = [r for r in log if "val" in r][-1]["val"]
+    n = SPLITS["validation"]
+    assert val["top1"] > 1 / n and val["top3"] > 3 / n, val
 
 
 def test_folder_round_trip(corpus, model, test_split):

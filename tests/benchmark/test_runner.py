@@ -18,7 +18,7 @@ register_generator("test-recording", "tests.benchmark.helpers:build_recording")
 
 def _benchmark(corpus, tmp_path, **changes):
     raw = {"name": "tiny", "dataset": str(corpus.dataset), "fps": 30.0, "max_frames": 180,
-           "extractor": str(corpus.extractor), "tokenizer": str(corpus.tokenizer),
+           "extractor": str(corpus.extractor), "motion_tokenizer": str(corpus.tokenizer),
            "replications": 3, "batch_size": 4, "diversity_times": 4, "mm_times": 2,
            "cache_dir": str(tmp_path / "cache"), "results_dir": str(tmp_path / "results"),
            "generators": ["ground-truth", "random-train"], "describers": ["rule-based"]}
@@ -129,9 +129,9 @@ def test_missing_checkpoint_is_one_clear_line(corpus, tmp_path, cli):
     rc, _, err = cli("eval", "run", _benchmark(corpus, tmp_path), "--limit", "3")
     assert rc == 2 and "3 clips in split 'test' (limit 3)" in err and "Diversity" in err
     assert len(err.strip().splitlines()) == 1
-    path = _benchmark(corpus, tmp_path, tokenizer=str(tmp_path / "no_tokenizer"))
+    path = _benchmark(corpus, tmp_path, motion_tokenizer=str(tmp_path / "no_tokenizer"))
     rc, _, err = cli("eval", "run", path)
-    assert rc == 2 and f"tokenizer: {tmp_path / 'no_tokenizer'}: no such folder" in err
+    assert rc == 2 and f"motion_tokenizer: {tmp_path / 'no_tokenizer'}: no such folder" in err
 
 
 def test_extractor_of_another_protocol_is_refused(corpus, tmp_path):
@@ -140,8 +140,9 @@ def test_extractor_of_another_protocol_is_refused(corpus, tmp_path):
 
 
 @pytest.mark.parametrize("cls, text, match", [
-    (ExtractorConfig, "text_encoder: glove\n", "text_encoder"),
-    (ExtractorConfig, "steps: many\n", "'steps' must be an integer"),
+    (ExtractorConfig, "model: {text_encoder: glove}\n", "text_encoder"),
+    (ExtractorConfig, "train: {steps: many}\n", "train.steps must be an integer"),
+    (ExtractorConfig, "steps: 3\n", r"unknown key\(s\) \['steps'\]"),
     (BenchmarkConfig, "dataset: d\nextractor: e\ngenerators: [ground-truth]\nmetrics: [fid, bleu5]\n",
      "bleu5"),
     (BenchmarkConfig, "dataset: d\nextractor: e\ngenerators: [ground-truth, ground-truth]\n",

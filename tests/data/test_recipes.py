@@ -178,3 +178,49 @@ def test_existing_output_needs_overwrite(tmp_path, monkeypatch, capsys):
     rc, _ = run_recipe("express4d", "--root", root, "--out", out, "--overwrite",
                        monkeypatch=monkeypatch, capsys=capsys)
     assert rc == 0 and set(COLUMNS) <= set(datasets.load_from_disk(str(out))["train"].column_names)
+
+
+def test_livelinkface_gaps_are_split_filled_and_logged(tmp_path, monkeypatch, capsys):
+    from tests.motion.csv_builders import lose_tracking
+    root = tmp_path / "takes"
+    root.mkdir()
+    # a: 40 lost rows (0.67 s at 60 fps) -> two pieces; b: 2 lost rows -> filled; c: clean
+    (root / "a.csv").write_text(lose_tracking(take_csv(random_values(100, seed=1)), range(40, 80)))
+    (root / "b.csv").write_text(lose_tracking(take_csv(random_values(50, seed=2)), [10, 11]))
+    (root / "c.csv").write_text(take_csv(random_values(50, seed=3)))
+    (root / "captions.csv").write_text("file,text,subject\na.csv,smiles,s1\nb.csv,frowns,s2\n"
+                                       "c.csv,blinks,s3\n")
+    out = tmp_path / "ds"
+    rc, err = run_recipe("livelinkface", "--root", root, "--captions", root / "captions.csv",
+                         "--out", out, "--split", "clip", monkeypatch=monkeypatch, capsys=capsys)
+    assert rc == 0
+    rows = {r["id"]: r for split in datasets.load_from_disk(str(out)).values() for r in split}
+    assert sorted(rows) == ["llf_a_p1", "llf_a_p2", "llf_b", "llf_c"]
+    assert [len(rows[i]["motion"]) for i in ("llf_a_p1", "llf_a_p2", "llf_b")] == [40, 20, 50]
+    assert json.loads(rows["llf_a_p2"]["attributes"]) == {"piece": 2, "pieces": 2}
+    notes = {Path(s["source"]).name: s["note"] for s in skipped(out) if "note" in s}
+    assert set(notes) == {"a.csv", "b.csv"}
+    assert "40 tracking-loss rows" in notes["a.csv"] and "40 split" in notes["a.csv"]
+    assert "2 tracking-loss rows" in notes["b.csv"] and "2 filled" in notes["b.csv"]
+    assert "note: 2 inputs changed" in err
+
+
+def test_livelinkface_recipe_accounts_for_every_row_of_the_real_s88(tmp_path, monkeypatch, capsys):
+    from tests.conftest import SHARED_ASSETS
+    take = SHARED_ASSETS / "livelinkface" / "alexdjulin_S88-001.csv"
+    if not take.exists():
+        import pytest
+        pytest.skip("shared take alexdjulin_S88-001.csv not available")
+    root = tmp_path / "takes"
+    root.mkdir()
+    (root / "s88.csv").symlink_to(take)
+    (root / "captions.csv").write_text("file,text,subject\ns88.csv,talks,alex\n")
+    out = tmp_path / "ds"
+    rc, _ = run_recipe("livelinkface", "--root", root, "--captions", root / "captions.csv",
+                       "--out", out, "--split", "clip", monkeypatch=monkeypatch, capsys=capsys)
+    assert rc == 0
+    rows = [r for split in datasets.load_from_disk(str(out)).values() for r in split]
+    note = next(s["note"] for s in skipped(out) if "note" in s)
+    assert "277 tracking-loss rows" in note and "lines 384-512" in note
+    # 1662 tracked rows + 2 filled skipped timecodes are in the rows; the rest is in the note
+    assert sum(len(r["motion"]) for r in rows) == 1662 + 2 and len(rows) == 4

@@ -9,7 +9,7 @@ import torch
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.geometry import ArkitGeometry, load_rig, resolve_rig
 from tdmm_lm.geometry.procedural_rig import procedural_rig
-from tdmm_lm.geometry.rig import RIG_ENV
+from tdmm_lm.geometry.rig_choice import PACKAGED_RIG, RIG_ENV
 from tdmm_lm.motion.formats import ARKIT61_CHANNELS, ARKIT_BLENDSHAPES
 
 CH = ARKIT61_CHANNELS
@@ -141,20 +141,53 @@ def test_regions_sit_where_they_should():
     assert n[r["jaw"], 1].mean() < n[r["lips"], 1].mean()
 
 
-def test_rig_resolution_order(tmp_path, monkeypatch, capsys, ict_rig):
+def test_rig_resolution_order(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(RIG_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert resolve_rig().source == "procedural fallback rig"
-    assert "procedural fallback" in capsys.readouterr().err
+    default = resolve_rig()                                   # nothing set: the packaged face
+    assert default.source == str(PACKAGED_RIG) and default.num_vertices == 9409
+    assert capsys.readouterr().err == ""                      # a real default needs no notice
+    assert resolve_rig("procedural").source == "procedural fallback rig"   # only when asked
     cached = tmp_path / "cache" / "tdmm_lm" / "arkit_rig.npz"
     cached.parent.mkdir(parents=True)
     procedural_rig().save(cached)
-    assert resolve_rig().source == str(cached)
-    monkeypatch.setenv(RIG_ENV, str(ict_rig))
-    assert resolve_rig().num_vertices == 9409
-    assert resolve_rig(cached).source == str(cached)                 # explicit path wins
+    assert resolve_rig().source == str(cached)                # the user cache beats the package
+    monkeypatch.setenv(RIG_ENV, str(PACKAGED_RIG))
+    assert resolve_rig().num_vertices == 9409                 # the variable beats the cache
+    assert resolve_rig(cached).source == str(cached)          # explicit path wins
+    monkeypatch.setenv(RIG_ENV, "procedural")
+    assert resolve_rig().source == "procedural fallback rig"
     monkeypatch.setenv(RIG_ENV, str(tmp_path / "missing.npz"))
     with pytest.raises(TdmmError, match=RIG_ENV):
+        resolve_rig()
+
+
+def test_packaged_rig_is_the_shared_ict_rig(ict_rig):
+    """The package ships the same file as ../shared (float16 deltas, licence and provenance)."""
+    assert PACKAGED_RIG.read_bytes() == ict_rig.read_bytes()
+
+
+def test_packaged_rig_ships_with_licence_and_package_data():
+    from pathlib import Path
+    tomllib = pytest.importorskip("tomllib")          # Python 3.11+
+    rig = load_rig(PACKAGED_RIG)
+    assert (rig.num_vertices, len(rig.blendshape_names), rig.units) == (9409, 52, "cm")
+    assert rig.deltas.dtype == np.float16 and PACKAGED_RIG.stat().st_size < 4_000_000
+    assets = PACKAGED_RIG.parent
+    assert "MIT License" in (assets / "LICENSE.ict_facekit").read_text()
+    assert "ICT-VGL/ICT-FaceKit" in (assets / "PROVENANCE.md").read_text()
+    root = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {f"assets/{p.name}" for p in assets.iterdir() if p.is_file()}
+    assert shipped <= set(data["tdmm_lm.geometry"]), "a non-editable install would lack a file"
+
+
+def test_missing_packaged_rig_is_one_line(monkeypatch, tmp_path):
+    from tdmm_lm.geometry import rig_choice
+    monkeypatch.delenv(RIG_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(rig_choice, "PACKAGED_RIG", tmp_path / "gone.npz")
+    with pytest.raises(TdmmError, match="--rig procedural"):
         resolve_rig()
 
 

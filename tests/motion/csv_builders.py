@@ -39,3 +39,18 @@ def random_values(frames: int, seed: int = 0) -> np.ndarray:
     values = rng.uniform(0, 1, size=(frames, 61))
     values[:, 52:] = rng.uniform(-0.3, 0.3, size=(frames, 9))  # head and eye angles
     return values
+
+
+def lose_tracking(text: str, rows: range | list[int], *, full_width: bool = False) -> str:
+    """``text`` with data rows ``rows`` (0-based) replaced by the app's tracking-loss row:
+    ``Timecode,0`` and nothing else (or, ``full_width``, the 61 value cells left empty)."""
+    lines = text.splitlines()
+    for r in rows:
+        tc = lines[r + 1].split(",")[0]
+        lines[r + 1] = f"{tc},0" + ("," * 61 if full_width else "")
+    return "\n".join(lines) + "\n"
+
+
+def app_order() -> list[str]:
+    """The ARKit (lowerCamelCase) names of the 61 value columns, in the app's column order."""
+    return [h[0].lower() + h[1:] for h in APP_HEADER.split(",")[2:]]

@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pytest
 
-from tdmm_lm.motion import livelinkface
 from tests.motion.csv_builders import random_values, take_csv
 
 
@@ -24,7 +23,14 @@ def bad_files(tmp_path):
     cases = {
         "empty": ("", ["empty"]),
         "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), ["binary"]),
-        "truncated": ("\n".join(lines[:10]) + "\n" + lines[10][: len(lines[10]) // 2], [":11", "fields"]),
+        # a short line with rows after it is malformed (a short LAST line is a truncated export,
+        # read and reported: see test_livelinkface.py)
+        "truncated_inside": ("\n".join(lines[:10] + [lines[10][: len(lines[10]) // 2]] + lines[11:]),
+                             [":11", "fields"]),
+        "too_many_fields": ("\n".join(lines[:4] + [lines[4] + ",0.5"] + lines[5:]), [":5", "fields"]),
+        "blank_inside": ("\n".join(lines[:6] + [""] + lines[6:]), [":7", "blank line"]),
+        "all_tracking_lost": ("\n".join([lines[0]] + [ln.split(",")[0] + ",0" for ln in lines[1:]]),
+                              ["no tracked frame", "Timecode,0"]),
         "wrong_header": (good.replace("Timecode,BlendShapeCount", "Time,Count", 1), [":1", "Timecode"]),
         "unknown_column": (good.replace("MouthLeft", "MouthLeftish", 1), [":1", "MouthLeftish"]),
         "missing_column": ("\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n",
@@ -42,6 +48,8 @@ def bad_files(tmp_path):
                                    + lines[3:]), [":3", "Timecode"]),
         "zero_length": (lines[0] + "\n", ["zero-length"]),
         "single_timecode": ("\n".join(lines[:2]) + "\n", ["frame rate"]),
+        "hours_apart": ("\n".join(lines[:2] + ["23:00:00:00.000," + lines[2].split(",", 1)[1]]),
+                        ["frames per second", "Timecode"]),
     }
     return cases
 
@@ -63,11 +71,34 @@ def test_bad_csv_refused_with_one_line(cli, tmp_path, name):
 
 
 def test_absurdly_long_take_refused(cli, tmp_path, monkeypatch):
-    monkeypatch.setattr(livelinkface, "MAX_FRAMES", 50)
+    monkeypatch.setenv("TDMM_MAX_MOTION_FRAMES", "50")
     path = tmp_path / "long.csv"
     path.write_text(take_csv(random_values(51)))
     rc, _, err = cli("motion", "inspect", path)
-    assert rc == 2 and "limit" in err and str(path) in err
+    assert rc == 2 and "limit" in err and str(path) in err and "TDMM_MAX_MOTION_FRAMES" in err
+
+
+def test_timecode_jump_past_the_frame_limit_refused_before_allocating(cli, tmp_path, monkeypatch):
+    # two rows ten hours apart would put 2 million frames on the timeline: refused, not filled
+    lines = take_csv(random_values(4)).splitlines()
+    lines[4] = "23:00:00:00.000," + lines[4].split(",", 1)[1]
+    (tmp_path / "jump.csv").write_text("\n".join(lines) + "\n")
+    rc, _, err = cli("motion", "inspect", tmp_path / "jump.csv", "--gaps", "fill")
+    assert rc == 2 and "timeline" in err and "TDMM_MAX_MOTION_FRAMES" in err
+
+
+@pytest.mark.parametrize("name,value,words", [
+    ("file_bytes", "100", ["file size", "TDMM_MAX_FILE_BYTES"]),
+    ("csv_line_bytes", "200", [":1", "bytes", "TDMM_MAX_CSV_LINE_BYTES"]),
+])
+def test_size_limits_refuse_before_reading(cli, tmp_path, monkeypatch, name, value, words):
+    monkeypatch.setenv(f"TDMM_MAX_{name.upper()}", value)
+    path = tmp_path / "t.csv"
+    path.write_text(take_csv(random_values(5)))
+    rc, _, err = cli("motion", "inspect", path)
+    assert rc == 2 and str(path) in err and err.count("\n") == 1
+    for word in words:
+        assert word in err, (word, err)
 
 
 def test_debug_flag_shows_the_traceback(cli, tmp_path):
