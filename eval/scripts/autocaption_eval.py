@@ -77,7 +77,8 @@ def auto_events(out: Path) -> tuple[dict[str, list[dict]], list[dict]]:
         for text, raw in zip(split["text"], split["attributes"]):
             a = json.loads(raw)
             take = Path(a["take"]).stem
-            clips.append({"take": take, "start_s": a["start_s"], "end_s": a["end_s"],
+            clips.append({"take": take, "piece": a.get("piece"), "file": a["take"],
+                          "start_s": a["start_s"], "end_s": a["end_s"],
                           "confidence": a["confidence"], "text": text,
                           "unexplained": a["evidence"]["unexplained"]})
             for e in a["evidence"]["events"]:
@@ -144,7 +145,7 @@ def score_clips_alone(dataset: Path) -> dict:
             "named_events": total}
 
 
-def real_takes(takes: Path, work: Path, figures: Path, rig: str | None) -> dict:
+def real_takes(takes: Path, work: Path, figures: Path, rig: str | None, extra: list[str]) -> dict:
     from tdmm_lm.cli import main as cli
     out = work / "real"
     assert cli(["data", "autocaption", str(takes), "--out", str(out), "--overwrite",
@@ -153,23 +154,24 @@ def real_takes(takes: Path, work: Path, figures: Path, rig: str | None) -> dict:
     skipped = [json.loads(line) for line in (out / "skipped.jsonl").read_text().splitlines()]
     figures.mkdir(parents=True, exist_ok=True)
     by_take = defaultdict(list)
-    for c in sorted(clips, key=lambda c: (c["take"], c["start_s"])):
-        by_take[c["take"]].append(c)
-    for take, cs in by_take.items():
-        plot_take(takes / f"{take}.csv", cs, figures / f"{take}.png")
+    for c in sorted(clips, key=lambda c: (c["take"], c["piece"] or 0, c["start_s"])):
+        by_take[(c["file"], c["piece"])].append(c)
+    for (file, piece), cs in by_take.items():
+        name = Path(file).stem + (f"_piece{piece}" if piece else "")
+        plot_take(Path(file), piece, cs, figures / f"{name}.png")
     if rig:
-        sheets(out, figures, rig, cli)
+        sheets(out, figures, rig, cli, extra)
     return {"clips": clips, "skipped": skipped}
 
 
-def plot_take(path: Path, clips: list[dict], png: Path) -> None:
+def plot_take(path: Path, piece: int | None, clips: list[dict], png: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from tdmm_lm.benchmark.autocaption import activity
-    from tdmm_lm.motion import load
-    m = load(path)
+    from tdmm_lm.motion.io import load_pieces
+    m = load_pieces(path)[(piece or 1) - 1]   # the reader's default gap policy, as autocaption
     t = np.arange(m.num_frames) / m.fps
     fig, axes = plt.subplots(2, 1, figsize=(16, 6), sharex=True)
     axes[0].plot(t, activity(m.data, m.fps), lw=1, color="k")
@@ -182,19 +184,20 @@ def plot_take(path: Path, clips: list[dict], png: Path) -> None:
             ax.axvspan(c["start_s"], c["end_s"], color="C1" if k % 2 else "C2", alpha=0.15)
         axes[0].text(c["start_s"], axes[0].get_ylim()[1] * 0.9, str(k), fontsize=8)
     axes[1].set_xlabel("time (s)")
-    axes[0].set_title(f"{path.name}: clips (shaded, numbered) and the 8 most variable blendshapes")
+    axes[0].set_title(f"{path.name}{f' piece {piece}' if piece else ''}: clips (shaded, numbered) "
+                      "and the 8 most variable blendshapes")
     fig.tight_layout()
     fig.savefig(png, dpi=80)
     plt.close(fig)
 
 
-def sheets(out: Path, figures: Path, rig: str, cli) -> None:
-    """Contact sheets of up to 4 clips: the most and least confident of each take."""
+def sheets(out: Path, figures: Path, rig: str, cli, extra: list[str]) -> None:
+    """Contact sheets of the two least and the two most confident clips, and of ``extra`` ids."""
     from tdmm_lm.data.schema import load_dataset_dict, row_motion
     from tdmm_lm.motion import save
     rows = [r for split in load_dataset_dict(str(out)).values() for r in split]
     rows.sort(key=lambda r: json.loads(r["attributes"])["confidence"])
-    picks = {r["id"]: r for r in (rows[:2] + rows[-2:])}
+    picks = {r["id"]: r for r in (rows[:2] + rows[-2:] + [r for r in rows if r["id"] in extra])}
     for rid, r in picks.items():
         npz = out.parent / f"{rid}.npz"
         save(row_motion(r), npz)
@@ -212,6 +215,10 @@ def main() -> None:
     p.add_argument("--real", type=Path, default=ROOT.parent / "shared" / "assets" / "livelinkface")
     p.add_argument("--rig", default=str(ROOT.parent / "shared" / "assets" / "ict_facekit" / "ict_arkit_rig.npz"))
     p.add_argument("--out", default="eval/results/autocaption")
+    p.add_argument("--sheets", nargs="*", default=["auto_sentien_MySlate_24_iPhone_003",
+                                                   "auto_sentien_MySlate_24_iPhone_004",
+                                                   "auto_alexdjulin_S88-001_p2_007"],
+                   help="clip ids to draw contact sheets of, beside the least/most confident")
     args = p.parse_args()
 
     from tdmm_lm.cli import main as cli
@@ -228,7 +235,7 @@ def main() -> None:
                "facescript_clips_alone": score_clips_alone(data)}
     if args.real.is_dir():
         results["real"] = real_takes(args.real, args.work, Path(args.out), args.rig
-                                     if Path(args.rig).is_file() else None)
+                                     if Path(args.rig).is_file() else None, args.sheets)
     fs, alone = results["facescript_takes"], results["facescript_clips_alone"]
     lines = ["# Auto-captions (`tdmm-lm data autocaption`)\n",
              f"FaceScript: {args.num_samples} clips (seed {args.seed}) joined into "
@@ -249,8 +256,9 @@ def main() -> None:
     if "real" in results:
         lines += ["## Shared real takes\n", "| take | span (s) | confidence | unexplained | caption |",
                   "| --- | --- | --- | --- | --- |"]
-        for c in sorted(results["real"]["clips"], key=lambda c: (c["take"], c["start_s"])):
-            lines.append(f"| {c['take']} | {c['start_s']:.1f}-{c['end_s']:.1f} | {c['confidence']:.2f} "
+        for c in sorted(results["real"]["clips"], key=lambda c: (c["take"], c["piece"] or 0, c["start_s"])):
+            piece = f" piece {c['piece']}" if c["piece"] else ""
+            lines.append(f"| {c['take']}{piece} | {c['start_s']:.1f}-{c['end_s']:.1f} | {c['confidence']:.2f} "
                          f"| {c['unexplained']:.2f} | {c['text']} |")
         lines += ["", "Skipped or noted (skipped.jsonl): " + ("; ".join(
             f"{Path(s['source']).name}: {s.get('reason') or 'note: ' + s['note']}"
