@@ -35,12 +35,13 @@ class BaselineTask:
     metric, higher_is_better, validate_on_all_ranks = "loss", False, False
 
     def __init__(self, cfg: BaselineConfig, accelerator) -> None:
-        from tdmm_lm.data.schema import load_dataset_dict, require_splits
+        from tdmm_lm.data.schema import load_dataset_dict, require_splits, require_texts
 
         if not cfg.data.dataset:
             raise TdmmError("no dataset: set data.dataset in the config or pass --dataset DIR")
         dd = load_dataset_dict(cfg.data.dataset)
         require_splits(dd, cfg.data.dataset)
+        require_texts(dd, cfg.data.dataset)
         with accelerator.main_process_first():  # the main process encodes and caches the texts
             bank = text_bank(cfg, dd, accelerator.device)
         self.cfg, self.name = cfg, cfg.kind

@@ -296,11 +296,10 @@ def _blink_bursts(event: Event) -> int:
         event.count * BLINK_BURST_S else 0
 
 
-def describe_events(events: list[Event]) -> str:
-    """A FaceScript-style sentence for detected events (at most the 3 strongest, in onset order),
-    through FaceScript's own canonical wording."""
-    from tdmm_lm.data.facescript.plan import MAX_REPETITIONS, SegmentSpec
-    from tdmm_lm.data.facescript.text import describe
+def named_events(events: list[Event]) -> list[tuple[Event, int]]:
+    """The events a description names, with their repetitions: at most the 3 strongest, in
+    onset order; single blinks are left out (as likely spontaneous as asked for)."""
+    from tdmm_lm.data.facescript.plan import MAX_REPETITIONS
 
     kept = []
     for e in events:
@@ -310,9 +309,18 @@ def describe_events(events: list[Event]) -> str:
             if not reps:
                 continue
         kept.append((e, min(reps, MAX_REPETITIONS) if PRIMITIVES[e.action].repeatable else 1))
+    return sorted(sorted(kept, key=lambda p: -p[0].peak)[:3], key=lambda p: p[0].start_s)
+
+
+def describe_events(events: list[Event]) -> str:
+    """A FaceScript-style sentence for detected events (``named_events``), through FaceScript's
+    own canonical wording."""
+    from tdmm_lm.data.facescript.plan import SegmentSpec
+    from tdmm_lm.data.facescript.text import describe
+
+    kept = named_events(events)
     if not kept:
         return "A person keeps a neutral face."
-    kept = sorted(sorted(kept, key=lambda p: -p[0].peak)[:3], key=lambda p: p[0].start_s)
     specs, end = [], -1.0
     for i, (e, reps) in enumerate(kept):
         prim = PRIMITIVES[e.action]

@@ -351,7 +351,7 @@ class ExtractorTask:
     name, metric, higher_is_better, validate_on_all_ranks = "extractor", "top3", True, False
 
     def __init__(self, cfg: ExtractorConfig, accelerator) -> None:
-        from tdmm_lm.data.schema import load_dataset_dict
+        from tdmm_lm.data.schema import load_dataset_dict, require_texts
 
         if not cfg.data.dataset:
             raise TdmmError("no dataset: set data.dataset in the config or pass --dataset DIR")
@@ -359,6 +359,7 @@ class ExtractorTask:
         for split in ("train", "validation"):
             if split not in dd or len(dd[split]) < 2:
                 raise TdmmError(f"{cfg.data.dataset}: needs a {split!r} split of at least 2 clips")
+        require_texts(dd, cfg.data.dataset)
         fps = cfg.data.fps or float(dd["train"][0]["fps"])
         train_motions = split_motions_at(dd["train"], fps)
         normalizer = fit_normalizer(train_motions)     # train split only: no test leak

@@ -69,7 +69,8 @@ Inputs read: {info.read}; skipped: {info.skipped} (reasons in `skipped.jsonl`).
 {rows}
 
 ## Columns
-`id`, `subject`, `text`, `texts` (paraphrases, including `text`), `motion` (frames x channels,
+`id`, `subject`, `text`, `texts` (paraphrases, including `text`; both empty in motion-only
+rows), `motion` (frames x channels,
 float32), `fps`, `format`, `attributes` (JSON ground truth where known), `source`.
 
 ## Channels
@@ -106,17 +107,20 @@ def dataset_summary(ds: datasets.DatasetDict) -> dict:
         "splits": split_stats(ds),
         "subject_overlap": {k: v for k, v in overlap.items() if v},
         "rows_with_attributes": with_attributes,
+        # motion-only rows: fine for tokenizers, refused by the text trainers
+        "rows_without_text": {split: sum(1 for t in part["text"] if not t) for split, part in ds.items()},
     }
 
 
 def format_dataset_summary(summary: dict) -> str:
     lines = [f"format {summary['format']} ({summary['num_channels']} channels); columns: "
              f"{', '.join(summary['columns'])}",
-             "split        samples  subjects  minutes  mean s   fps   with attributes"]
+             "split        samples  subjects  minutes  mean s   fps   with attributes  without text"]
     for split, s in summary["splits"].items():
         lines.append(f"{split:<12}{s['samples']:>8}{s['subjects']:>10}{s['hours'] * 60:>9.1f}"
                      f"{s['mean_s']:>8.2f}  {','.join(f'{f:g}' for f in s['fps']):>5}"
-                     f"{summary['rows_with_attributes'][split]:>10}")
+                     f"{summary['rows_with_attributes'][split]:>10}"
+                     f"{summary['rows_without_text'][split]:>14}")
     overlap = summary["subject_overlap"]
     lines.append("subjects overlap between splits: " + (
         "; ".join(f"{k}: {len(v)}" for k, v in overlap.items()) if overlap else "none"))

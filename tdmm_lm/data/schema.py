@@ -4,14 +4,17 @@
 | --- | --- | --- |
 | id | string | unique sample id |
 | subject | string | performer/identity id, for subject-disjoint splits |
-| text | string | the primary description |
-| texts | list of string | all descriptions/paraphrases (includes ``text``) |
+| text | string | the primary description; ``""`` in a motion-only row |
+| texts | list of string | all descriptions/paraphrases (includes ``text``); ``[]`` in a motion-only row |
 | motion | Array2D(None, D) float32 | frames x channels in the dataset's format |
 | fps | float32 | frames per second of ``motion`` |
 | format | string | ``arkit61`` or ``flame`` |
 | attributes | string (JSON) | ground truth where known (FaceScript), ``{}`` otherwise |
 | source | string | provenance (file path or generator seed) |
 | codes | list of int32 | added later by the motion tokenizer |
+
+Motion-only rows (no description: BEAT2, a folder of uncaptioned takes) are valid: motion
+tokenizers need only motion. Trainers that learn from text call ``require_texts`` first.
 """
 
 from __future__ import annotations
@@ -55,8 +58,10 @@ def validate_row(row: Mapping[str, Any]) -> None:
     missing = [c for c in COLUMNS if c not in row]
     if missing:
         raise TdmmError(f"{where}: missing fields {missing}")
-    if not row["text"] or row["text"] not in row["texts"]:
-        raise TdmmError(f"{where}: 'text' must be non-empty and one of 'texts'")
+    if row["texts"] or row["text"]:   # else a motion-only row
+        if not row["text"] or row["text"] not in row["texts"]:
+            raise TdmmError(f"{where}: 'text' must be non-empty and one of 'texts' (or both "
+                            "empty for a motion-only row)")
     motion = np.asarray(row["motion"])
     fmt = get_format(row["format"])
     if motion.ndim != 2 or motion.shape[0] == 0:
@@ -106,6 +111,21 @@ def load_dataset_dict(path: str) -> datasets.DatasetDict:
         if missing:
             raise TdmmError(f"{path}: split {split!r} lacks columns {missing}")
     return ds
+
+
+def require_texts(dd: datasets.DatasetDict, where: str,
+                  splits: tuple[str, ...] = ("train", "validation")) -> None:
+    """One-line error when a split in ``splits`` has motion-only rows (no description): for the
+    trainers that learn from text (LM, baselines, extractor)."""
+    for split in splits:
+        if split not in dd:
+            continue
+        missing = sum(1 for t in dd[split]["text"] if not t)
+        if missing:
+            raise TdmmError(f"{where}: {missing} of {len(dd[split])} {split!r} rows have no "
+                            "description (motion-only data); this trainer learns from text: "
+                            "caption them (tdmm-lm data autocaption) or use the data for a motion "
+                            "tokenizer only")
 
 
 def require_splits(dd: datasets.DatasetDict, where: str,

@@ -20,6 +20,8 @@ from tdmm_lm.motion.ops import resample
 from tdmm_lm.motion.types import Motion
 
 EXPRESS4D_TAKE = re.compile(r"MySlate_(\d+)_iPhone(?:_cal)?\.csv")
+BEAT2_CLIP = re.compile(r"(\d+_[A-Za-z]+)_.+")   # 2_scott_0_1_1 -> speaker 2_scott
+BEAT2_MOTION_FOLDER = re.compile(r"smplxflame_\d+")
 
 
 def motion_row(motion: Motion, *, id: str, subject: str, texts: list[str], source: str,
@@ -121,7 +123,7 @@ def open3dfacevid_rows(captions: Path, fits: Path, log: SkipLog, *, fps: float |
         if path is None:
             log.skip(f"{captions}#{clip_id}", f"no SMIRK .pkl or SPECTRE .npz named {clip_id} under {fits}")
             continue
-        motion = _load_or_skip(path, "flame", log)
+        motion = load_or_skip(path, "flame", log)
         if motion is None:
             continue
         subject = str(record.get("subject") or record.get("identity") or "unknown") \
@@ -129,6 +131,45 @@ def open3dfacevid_rows(captions: Path, fits: Path, log: SkipLog, *, fps: float |
         attributes = {k: record[k] for k in ("emotion", "label", "intensity")
                       if isinstance(record, dict) and k in record}
         yield motion_row(motion, id=f"o3d_{clip_id}", subject=subject, texts=texts,
+                         source=str(path), fps=fps, attributes=attributes)
+
+
+def beat2_rows(root: Path, log: SkipLog, *, fps: float | None = None
+               ) -> Iterator[dict[str, Any]]:
+    """BEAT2: ``<root>/beat_english_v2.0.0/smplxflame_30/<clip>.npz`` (SMPL-X + FLAME, see
+    ``motion.flame_files.from_smplx_flame``), word transcripts in ``.../textgrid/<clip>.TextGrid``.
+
+    Rows are motion-only (``texts`` empty): a transcript is what was said, not a description of
+    the face, so it goes to ``attributes`` (``transcript`` and word timings ``words``). A clip
+    whose TextGrid is missing or unreadable keeps its motion, with ``transcript_error`` saying why.
+    """
+    from tdmm_lm.data.textgrid import read_words, transcript
+    clips = sorted((p for p in root.rglob("*.npz") if BEAT2_MOTION_FOLDER.fullmatch(p.parent.name)),
+                   key=lambda p: p.name)
+    if not clips:
+        raise TdmmError(f"no BEAT2 clips under {root} (expected "
+                        "beat_english_v2.0.0/smplxflame_30/<clip>.npz)")
+    for path in clips:
+        log.read += 1
+        m = BEAT2_CLIP.fullmatch(path.stem)
+        if not m:
+            log.skip(path, "file name is not <speaker number>_<name>_...; cannot tell the speaker")
+            continue
+        motion = load_or_skip(path, "flame", log)
+        if motion is None:
+            continue
+        grid = path.parent.parent / "textgrid" / f"{path.stem}.TextGrid"
+        attributes: dict[str, Any] = {"speaker": m.group(1)}
+        try:
+            words = read_words(grid) if grid.is_file() else None
+        except TdmmError as e:
+            words, attributes["transcript_error"] = None, str(e)
+        if words is None:
+            attributes.setdefault("transcript_error", f"no transcript {grid}")
+        else:
+            attributes["transcript"] = transcript(words)
+            attributes["words"] = [[round(s, 3), round(e, 3), w] for s, e, w in words]
+        yield motion_row(motion, id=f"beat2_{path.stem}", subject=m.group(1), texts=[],
                          source=str(path), fps=fps, attributes=attributes)
 
 
@@ -152,7 +193,7 @@ def take_pieces(path: Path, log: SkipLog, gaps: GapPolicy
     return [(f"_p{i}", m, {"piece": i, "pieces": len(pieces)}) for i, m in enumerate(pieces, 1)]
 
 
-def _load_or_skip(path: Path, fmt: str, log: SkipLog) -> Motion | None:
+def load_or_skip(path: Path, fmt: str, log: SkipLog) -> Motion | None:
     """The motion at ``path``, or None after logging why it cannot be read."""
     try:
         return motion_io.load(path, fmt)

@@ -50,7 +50,7 @@ class LMTask:
     validate_on_all_ranks = True   # identical work on every process: sharded weights need all
 
     def __init__(self, cfg: LMConfig, accelerator) -> None:
-        from tdmm_lm.data.schema import load_dataset_dict, require_splits
+        from tdmm_lm.data.schema import load_dataset_dict, require_splits, require_texts
         from tdmm_lm.lm.batches import load_clips
         from tdmm_lm.lm.model import (add_motion_vocab, count_parameters, load_base,
                                       prepare_for_training, resolve_base)
@@ -61,6 +61,7 @@ class LMTask:
             raise TdmmError("no dataset: set data.dataset in the config or pass --dataset DIR")
         dd = load_dataset_dict(dc.dataset)
         require_splits(dd, dc.dataset)
+        require_texts(dd, dc.dataset)
         self.motion_tokenizer = load_motion_tokenizer(dc.motion_tokenizer)
         tps = self.motion_tokenizer.tokens_per_second
         self.train_clips = load_clips(dd["train"], tps)

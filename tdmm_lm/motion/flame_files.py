@@ -7,8 +7,12 @@
 - Generic ``.npz``: ``expression``/``exp`` [T, 50|100], ``jaw_pose``/``jaw`` [T, 3],
   ``head_pose``/``global_pose``/``global_orient`` [T, 3], optional ``eye_pose`` [T, 6],
   ``eyelid`` [T, 2], ``shape``/``betas``, ``fps``.
+- BEAT2 / SMPL-X-FLAME ``.npz`` (EMAGE's release): ``expressions`` [T, 100] (FLAME expression
+  coefficients), ``poses`` [T, 165] (55 SMPL-X joints x axis-angle), ``mocap_frame_rate``;
+  ``betas`` (SMPL-X body shape) and ``trans`` (body translation) are not face parameters and
+  are left out. See ``from_smplx_flame``.
 
-None of these store a frame rate except the generic npz; otherwise the TDMM-LM corpus rate
+None of these store a frame rate except the generic npz and BEAT2; otherwise the TDMM-LM corpus rate
 (25 fps) is used and ``meta["fps_assumed"]`` says so.
 """
 
@@ -43,6 +47,60 @@ def from_spectre(path: Path, arrays: Mapping[str, Any], fps: float | None) -> Mo
     pose = _array(path, arrays, "pose", width=6)
     parts = {"expression": _array(path, arrays, "exp"), "head": pose[:, :3], "jaw": pose[:, 3:]}
     return _assemble(path, parts, arrays.get("shape"), fps, source="spectre")
+
+
+# SMPL-X joint indices from smplx 0.1.28's ``smplx/joint_names.py`` (JOINT_NAMES: 0 pelvis, ...,
+# 9 spine3, 12 neck, 15 head, 22 jaw, 23 left_eye_smplhf, 24 right_eye_smplhf); checked against
+# the installed package by tests/motion/test_beat2.py. Each joint is 3 axis-angle values in poses.
+SMPLX_NECK, SMPLX_HEAD, SMPLX_JAW, SMPLX_LEFT_EYE, SMPLX_RIGHT_EYE = 12, 15, 22, 23, 24
+SMPLX_JOINTS = 55
+
+
+def is_smplx_flame(arrays: Mapping[str, Any]) -> bool:
+    """BEAT2's layout: ``expressions`` + ``poses`` (no other reader uses these two names)."""
+    return "expressions" in arrays and "poses" in arrays
+
+
+def from_smplx_flame(path: Path, arrays: Mapping[str, Any], fps: float | None) -> Motion:
+    """A BEAT2 clip as ``flame`` motion: 100 expressions, jaw, head and both eyes.
+
+    ``head`` is the head's rotation relative to the upper body: SMPL-X splits it over the neck
+    and head joints (both move in BEAT2's fits), so the two rotations are composed, neck first
+    (the parent). The pelvis/spine rotations (the body turning) are left out: a face model's
+    head pose describes the face, not the torso.
+    """
+    expr = _array(path, arrays, "expressions", width=100)
+    poses = _array(path, arrays, "poses", width=SMPLX_JOINTS * 3)
+    if len(expr) != len(poses):
+        raise MotionFileError(path, f"'expressions' has {len(expr)} frames but 'poses' has "
+                              f"{len(poses)}")
+    if fps is None:
+        fps = _frame_rate(path, arrays)
+
+    def joint(i: int) -> np.ndarray:
+        return poses[:, 3 * i:3 * i + 3]
+
+    parts = {"expression": expr, "jaw": joint(SMPLX_JAW),
+             "head": compose_axis_angle(joint(SMPLX_NECK), joint(SMPLX_HEAD)),
+             "eyes": np.concatenate([joint(SMPLX_LEFT_EYE), joint(SMPLX_RIGHT_EYE)], axis=1)}
+    return _assemble(path, parts, None, fps, source="smplx_flame")
+
+
+def _frame_rate(path: Path, arrays: Mapping[str, Any]) -> float:
+    if "mocap_frame_rate" not in arrays:
+        raise MotionFileError(path, "missing array 'mocap_frame_rate' (BEAT2 clips store it; "
+                              "pass --fps to set the rate)")
+    rate = np.asarray(arrays["mocap_frame_rate"])
+    if rate.size != 1 or rate.dtype.kind not in "iuf" or not float(rate.reshape(-1)[0]) > 0:
+        raise MotionFileError(path, f"'mocap_frame_rate' must be one positive number, got "
+                              f"{rate.dtype} array of shape {rate.shape}")
+    return float(rate.reshape(-1)[0])
+
+
+def compose_axis_angle(parent: np.ndarray, child: np.ndarray) -> np.ndarray:
+    """Axis-angle ``[T, 3]`` of ``R(parent) @ R(child)`` for axis-angle ``[T, 3]`` inputs."""
+    from scipy.spatial.transform import Rotation
+    return (Rotation.from_rotvec(parent) * Rotation.from_rotvec(child)).as_rotvec()
 
 
 def from_smirk(path: Path, fps: float | None) -> Motion:

@@ -3,7 +3,7 @@
 | extension | read | write |
 | --- | --- | --- |
 | ``.csv`` | Live Link Face / Express4D take (``arkit61``) | same, with the app's header |
-| ``.npz`` | tdmm-lm motion (``data``, ``channels``, ``fps``, ``format``), SPECTRE, generic FLAME | tdmm-lm motion |
+| ``.npz`` | tdmm-lm motion (``data``, ``channels``, ``fps``, ``format``), SPECTRE, BEAT2 (SMPL-X + FLAME), generic FLAME | tdmm-lm motion |
 | ``.pkl`` | SMIRK per-video FLAME fit (restricted unpickler) | no |
 
 Every loaded motion is checked: at least one frame, at most the ``motion_frames`` limit
@@ -109,6 +109,8 @@ def _read_npz(path: Path, fps: float | None) -> Motion:
         raise MotionFileError(path, f"not a readable .npz archive ({e})") from None
     if "data" in arrays and "channels" in arrays:
         return _from_tdmm_npz(path, arrays, fps)
+    if flame_files.is_smplx_flame(arrays):
+        return flame_files.from_smplx_flame(path, arrays, fps)
     if flame_files.is_spectre(arrays):
         return flame_files.from_spectre(path, arrays, fps)
     return flame_files.from_generic(path, arrays, fps)

@@ -62,8 +62,27 @@ class LossConfig:
 
 
 @dataclass
+class DatasetEntry:
+    """One dataset of a training mix (``data.datasets``)."""
+
+    path: str = ""               # DatasetDict folder, published folder or Hub id
+    weight: float = 1.0          # share of training windows drawn from it (relative to the others)
+
+
+@dataclass
 class DataSection:
+    """Where training clips come from: ``dataset`` (one) or ``datasets`` (a weighted mix).
+
+    A mix draws each training window from dataset i with probability weight_i / sum(weights)
+    (clips uniformly within it), so a large unlabeled corpus does not drown a small one. Motion
+    only is needed: rows without descriptions are fine. The FIRST dataset is the primary: it
+    sets the format, channels and fps, and validation (best/) uses its validation split only,
+    so runs with different mixes are compared on the same clips. The other datasets need only a
+    train split, in the same format (extra channels, e.g. FLAME expressions 50-99, are dropped).
+    """
+
     dataset: str = ""            # DatasetDict folder (save_to_disk); --dataset overrides
+    datasets: list[DatasetEntry] = field(default_factory=list)   # or a mix: [{path, weight}, ...]
     fps: float = 0.0             # tokenizer frame rate; 0 = the training split's fps
     window: int = 64             # frames per training crop (T2M-GPT: 64)
     max_val_samples: int = 200   # validation clips per pass (speed)
@@ -72,6 +91,17 @@ class DataSection:
         check(self.window >= 1 and self.max_val_samples >= 1, "data.window/max_val_samples",
               "must be >= 1")
         check(self.fps >= 0, "data.fps", "must be >= 0 (0 = the dataset's fps)")
+        check(not (self.dataset and self.datasets), "data.dataset/data.datasets",
+              "set one of the two (--dataset sets data.dataset; a mix goes in data.datasets)")
+        for i, entry in enumerate(self.datasets):
+            check(bool(entry.path), f"data.datasets[{i}].path", "must be set")
+            check(entry.weight > 0, f"data.datasets[{i}].weight", "must be > 0")
+
+    def sources(self) -> list[tuple[str, float]]:
+        """``(path, weight)`` of every training dataset, the primary first (empty: none set)."""
+        if self.dataset:
+            return [(self.dataset, 1.0)]
+        return [(e.path, e.weight) for e in self.datasets]
 
 
 @dataclass

@@ -2,9 +2,11 @@
 
     tdmm-lm vq train --config configs/vqvae/tiny.yaml --dataset DATA --out runs/vq_tiny
     tdmm-lm vq train --config configs/vqvae/tiny.yaml --set train.steps=200 --set train.grad_accum=2
+    tdmm-lm vq train --config configs/vqvae/mix.yaml      # data.datasets: a weighted mix
     accelerate launch -m tdmm_lm.vqvae.train --config configs/vqvae/gpu.yaml --dataset DATA
 
-Batches are random windows of the training clips; ``best/`` keeps the tokenizer with the lowest
+Batches are random windows of the training clips (of a weighted mix of datasets: see
+``DataSection``; motion-only rows are fine); ``best/`` keeps the tokenizer with the lowest
 validation vertex error (``save_pretrained`` format + config.yaml + metrics.json).
 """
 
@@ -36,21 +38,36 @@ class TokenizerTask:
         from tdmm_lm.motion.ops import prepare_motion
 
         dc = cfg.data
-        if not dc.dataset:
-            raise TdmmError("no dataset: set data.dataset in the config or pass --dataset DIR")
-        dd = load_dataset_dict(dc.dataset)
-        require_splits(dd, dc.dataset)
-        train_motions = split_motions(dd["train"])
-        first = train_motions[0]
+        if not dc.sources():
+            raise TdmmError("no dataset: set data.dataset (or a data.datasets mix) in the config "
+                            "or pass --dataset DIR")
+        primary = dc.sources()[0][0]
+        dd = load_dataset_dict(primary)
+        require_splits(dd, primary)
+        first = split_motions(dd["train"], 1)[0]
         fps = dc.fps or first.fps
-        # resample once up front; the Normalizer sees the TRAIN split only (no test leak)
-        raw = [prepare_motion(m, first.format.name, first.channels, fps) for m in train_motions]
-        normalizer = Normalizer.fit(raw, first.channels, first.format.name)
+        raw: list[list[np.ndarray]] = []   # per dataset; resampled once up front
+        for path, _ in dc.sources():
+            part = dd if path == primary else load_dataset_dict(path)
+            require_splits(part, path, ("train",))
+            try:
+                raw.append([prepare_motion(m, first.format.name, first.channels, fps)
+                            for m in split_motions(part["train"])])
+            except TdmmError as e:
+                raise TdmmError(f"{path}: cannot mix with {primary} ({e})") from None
+        # the Normalizer sees TRAIN splits only (no test leak)
+        normalizer = Normalizer.fit([a for part in raw for a in part], first.channels,
+                                    first.format.name)
         self.cfg, self.model = cfg, MotionTokenizer.build(cfg, normalizer, fps)
-        self.arrays = [normalizer.normalize(a) for a in raw if len(a) >= dc.window // 2]
-        if not self.arrays:
-            raise TdmmError(f"{dc.dataset}: no training clip has {dc.window // 2}+ frames at "
-                            f"{fps:g} fps; lower data.window")
+        self.arrays, self.probs = [], []
+        for (path, weight), part in zip(dc.sources(), raw):
+            usable = [normalizer.normalize(a) for a in part if len(a) >= dc.window // 2]
+            if not usable:
+                raise TdmmError(f"{path}: no training clip has {dc.window // 2}+ frames at "
+                                f"{fps:g} fps; lower data.window")
+            self.arrays += usable
+            self.probs += [weight / len(usable)] * len(usable)
+        self.probs = np.asarray(self.probs) / np.sum(self.probs)
         self.val_motions = split_motions(dd["validation"], dc.max_val_samples)
         self.geometry = FaceGeometry.for_format(first.format.name, first.channels, rig=rig,
                                                 flame_model=flame_model)
@@ -61,7 +78,8 @@ class TokenizerTask:
 
     def batch(self, rng: np.random.Generator, batch_size: int, device) -> tuple:
         """Random windows ``[B, window, D]`` + mask ``[B, window]``."""
-        picks = rng.integers(0, len(self.arrays), batch_size)
+        picks = (rng.integers(0, len(self.arrays), batch_size) if len(self.cfg.data.sources()) == 1
+                 else rng.choice(len(self.arrays), batch_size, p=self.probs))  # one: same stream as before
         window = self.cfg.data.window
         data, mask = pad_batch([random_crop(self.arrays[i], window, rng) for i in picks], window,
                                mode="edge")
