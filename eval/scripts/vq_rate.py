@@ -55,6 +55,7 @@ def main() -> None:
     ap.add_argument("--rig", required=True)
     ap.add_argument("--out", default="eval/results/vq_rate")
     ap.add_argument("--train-command", default="", help="how the runs were made (for the record)")
+    ap.add_argument("--note", action="append", default=[], help="a line for the Notes section")
     args = ap.parse_args()
     test = split_motions(load_dataset_dict(args.dataset)["test"])
     takes = load_takes(report=lambda _: None)
@@ -82,6 +83,8 @@ def main() -> None:
                      + "/".join(f"{v:.3f}" for v in t["r2_blinks"]) + " | "
                      + "/".join(f"{u:.0%}" for u in t["usage"]) + f" | {res['real_all']['relative']:.3f} | "
                      + " | ".join(f"{res['real'][n]:.3f}" for n, _ in takes) + " |")
+    if args.note:
+        lines += ["", "Notes:", *[f"- {n}" for n in args.note]]
     lines += ["", f"Trained with: `{args.train_command}`" if args.train_command else "",
               f"Evaluated with: `PYTHONPATH=$PWD python eval/scripts/vq_rate.py --runs {' '.join(args.runs)} "
               f"--dataset {args.dataset} --rig {args.rig} --out {args.out}`"]

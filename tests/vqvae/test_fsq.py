@@ -79,3 +79,13 @@ def test_fsq_tokenizer_vocabulary_save_and_load(tmp_path):
 def test_bad_fsq_config_names_the_field(bad, field):
     with pytest.raises(TdmmError, match=field):
         tiny_config(**{"quantizer": "fsq", **bad})
+
+
+def test_codebook_use_is_reported_over_the_fsq_grid():
+    from tdmm_lm.vqvae.evaluate import evaluate_motions
+    tok = make_tokenizer(quantizer="fsq", fsq_levels=[3, 3])
+    metrics = evaluate_motions(tok, [random_motion(64, seed=s) for s in range(3)], timing=False)
+    (use,) = metrics["codebook"]
+    codes = {c for s in range(3) for c in tok.encode(random_motion(64, seed=s))}
+    assert use["usage"] == pytest.approx(len(codes) / 9)
+    assert 1.0 <= use["perplexity"] <= len(codes)
