@@ -5,6 +5,8 @@ Kept free of heavy imports so that building the CLI parser stays fast.
 
 from __future__ import annotations
 
+import argparse
+
 
 def add_output_args(parser, *, default_split: str = "subject") -> None:
     """The flags every recipe shares: output, split, fps, overwrite, strictness, Hub push."""
@@ -28,10 +30,14 @@ def add_facescript_args(parser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", choices=("arkit61", "flame"), default="arkit61")
     parser.add_argument("--num-subjects", type=int, default=40)
+    parser.add_argument("--realism", action=argparse.BooleanOptionalAction, default=None,
+                        help="curves that look captured (resting offsets, co-activation, gaze, "
+                             "real-level noise); default: FaceScriptConfig.realism")
 
 
 def facescript_config(args):
     """A ``FaceScriptConfig`` from parsed flags (``--fps`` is the generation rate)."""
     from tdmm_lm.data.synthetic import FaceScriptConfig
+    realism = {} if getattr(args, "realism", None) is None else {"realism": args.realism}
     return FaceScriptConfig(num_samples=args.num_samples, seed=args.seed, format=args.format,
-                            fps=args.fps, num_subjects=args.num_subjects)
+                            fps=args.fps, num_subjects=args.num_subjects, **realism)

@@ -189,7 +189,7 @@ def init_motion_rows(model, vocab: MotionVocab, method: str = "mean_noise",
 
 def motion_codebook(motion_tokenizer) -> torch.Tensor:
     """The motion tokenizer's code vectors in flat-code order ``[levels * K, C]``."""
-    return torch.cat([q.codebook.detach().cpu() for q in motion_tokenizer.model.quantizer.levels])
+    return motion_tokenizer.model.quantizer.code_vectors().cpu()
 
 
 def warn_problems(problems: Sequence[str], where: str) -> None:

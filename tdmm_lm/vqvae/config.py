@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from tdmm_lm.training.config import TrainSection
@@ -14,9 +15,12 @@ from tdmm_lm.yaml_config import ConfigMixin, check
 
 @dataclass
 class ModelConfig:
-    """The network (T2M-GPT's conv VQ-VAE: strided stages + dilated residual blocks)."""
+    """The network (T2M-GPT's conv VQ-VAE: strided stages + dilated residual blocks).
 
-    downsample: int = 4          # frames per token: 1 (TDMM-LM paper), 2 or 4 (T2M-GPT)
+    Token rate = fps / downsample × (levels for ``vq``, 1 for ``fsq``) tokens per second.
+    """
+
+    downsample: int = 4          # frames per token: 1 (TDMM-LM paper), 2 or 4 (T2M-GPT), 8
     width: int = 128             # conv channels
     depth: int = 3               # residual blocks per stage (dilations 9, 3, 1 for depth 3)
     dilation_growth: int = 3
@@ -26,6 +30,21 @@ class ModelConfig:
     quantizer_dropout: float = 0.0   # P(train with a random prefix of levels), residual VQ only
     ema_decay: float = 0.99      # codebook EMA (T2M-GPT: 0.99)
     dead_code_threshold: float = 1.0  # EMA usage below this → code reset to a batch vector
+    # "vq": EMA codebook(s) of codebook_size codes (residual VQ when levels > 1);
+    # "fsq": finite scalar quantisation, one code per step from prod(fsq_levels) grid points
+    # (codebook_size, levels, ema_decay, dead_code_threshold, quantizer_dropout are then unused)
+    quantizer: str = "vq"
+    fsq_levels: list[int] = field(default_factory=lambda: [8, 5, 5, 5])   # paper's ~1k-code set
+
+    @property
+    def num_levels(self) -> int:
+        """Tokens per step."""
+        return 1 if self.quantizer == "fsq" else self.levels
+
+    @property
+    def num_codes(self) -> int:
+        """Distinct codes per level (FSQ: the grid size)."""
+        return math.prod(self.fsq_levels) if self.quantizer == "fsq" else self.codebook_size
 
     def validate(self) -> None:
         check(self.downsample in (1, 2, 4, 8), "model.downsample", "must be 1, 2, 4 or 8")
@@ -34,6 +53,11 @@ class ModelConfig:
         check(0.0 <= self.quantizer_dropout < 1.0, "model.quantizer_dropout", "must be in [0, 1)")
         check(0.0 < self.ema_decay < 1.0, "model.ema_decay", "must be in (0, 1)")
         check(self.dead_code_threshold >= 0, "model.dead_code_threshold", "must be >= 0")
+        check(self.quantizer in ("vq", "fsq"), "model.quantizer", "must be 'vq' or 'fsq'")
+        check(len(self.fsq_levels) >= 1 and all(lv >= 2 for lv in self.fsq_levels),
+              "model.fsq_levels", "must be a non-empty list of integers >= 2")
+        check(self.quantizer != "fsq" or self.levels == 1, "model.levels",
+              "must be 1 with quantizer 'fsq' (the grid point is one code)")
 
 
 @dataclass

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tdmm_lm.vqvae.config import ModelConfig
-from tdmm_lm.vqvae.quantizer import ResidualQuantizer
+from tdmm_lm.vqvae.quantizer import FSQuantizer, ResidualQuantizer
 
 
 class ResBlock(nn.Module):
@@ -98,6 +98,15 @@ class Decoder(nn.Module):
         return self.conv_out(x) * mask
 
 
+def build_quantizer(cfg: ModelConfig) -> ResidualQuantizer | FSQuantizer:
+    """The quantiser ``cfg.quantizer`` names: EMA VQ (residual with ``levels`` > 1) or FSQ."""
+    if cfg.quantizer == "fsq":
+        return FSQuantizer(cfg.fsq_levels, cfg.code_dim)
+    return ResidualQuantizer(cfg.levels, cfg.codebook_size, cfg.code_dim, decay=cfg.ema_decay,
+                             dropout=cfg.quantizer_dropout,
+                             dead_code_threshold=cfg.dead_code_threshold)
+
+
 class VQVAE(nn.Module):
     """Normalised motion ``[B, T, D]`` ⇄ codes ``[B, T/ds, L]`` (L residual levels)."""
 
@@ -106,9 +115,7 @@ class VQVAE(nn.Module):
         self.cfg, self.channels = cfg, channels
         self.encoder = Encoder(channels, cfg)
         self.decoder = Decoder(channels, cfg)
-        self.quantizer = ResidualQuantizer(cfg.levels, cfg.codebook_size, cfg.code_dim,
-                                           decay=cfg.ema_decay, dropout=cfg.quantizer_dropout,
-                                           dead_code_threshold=cfg.dead_code_threshold)
+        self.quantizer = build_quantizer(cfg)
 
     @property
     def downsample(self) -> int:

@@ -1,4 +1,6 @@
-"""Vector quantisers: an EMA codebook with dead-code reset, and residual VQ over several of them.
+"""Quantisers: an EMA codebook with dead-code reset, residual VQ over several of them, and FSQ.
+
+``model.build_quantizer`` picks one from the config (``model.quantizer``: ``vq`` or ``fsq``).
 
 The codebook is learned by exponential moving averages of the encoder vectors assigned to each
 code (van den Oord et al. 2017, appendix; T2M-GPT), not by gradients: it is stable at small
@@ -155,3 +157,78 @@ class ResidualQuantizer(nn.Module):
             c = codes[..., level]
             out = out + q.lookup(c.clamp(min=0)) * (c >= 0).unsqueeze(-1).to(q.codebook.dtype)
         return out
+
+    @property
+    def codebook_size(self) -> int:
+        return self.levels[0].codebook_size
+
+    def code_vectors(self) -> Tensor:
+        """Every code's vector in flat-token order ``[levels · K, C]`` (level 0's codes first)."""
+        return torch.cat([q.codebook.detach() for q in self.levels])
+
+
+def round_ste(x: Tensor) -> Tensor:
+    """``round(x)`` forward, identity backward (straight-through)."""
+    return x + (torch.round(x) - x).detach()
+
+
+class FSQuantizer(nn.Module):
+    """Finite scalar quantisation (Mentzer et al. 2023): ``z[N, C]`` → ``d = len(levels)`` numbers,
+    each bounded by tanh to ``levels[i]`` integer values and rounded; the code is their
+    mixed-radix index in ``[0, prod(levels))``. There is no codebook to learn, so no EMA, no
+    commitment and no dead codes; the implicit code grid is projected back to ``C`` dimensions.
+
+    Same interface as ``ResidualQuantizer`` with one level: ``forward`` → (``z_q[N, C]``,
+    codes ``[N, 1]``, commitment 0), ``lookup(codes[..., 1])`` → ``[..., C]``.
+    """
+
+    num_levels = 1   # one token per step: the whole grid point is one code
+
+    def __init__(self, levels: list[int], code_dim: int):
+        super().__init__()
+        lv = torch.tensor(levels, dtype=torch.long)
+        self.register_buffer("_levels", lv, persistent=False)
+        # mixed radix: digit i is worth prod(levels[:i])
+        self.register_buffer("_basis", torch.cumprod(torch.cat([lv.new_ones(1), lv[:-1]]), 0),
+                             persistent=False)
+        self.codebook_size = int(lv.prod())
+        self.proj_in = nn.Linear(code_dim, len(levels))
+        self.proj_out = nn.Linear(len(levels), code_dim)
+
+    def bound(self, z: Tensor) -> Tensor:
+        """``z[..., d]`` → values in the open interval that rounds to exactly ``levels[i]`` integers
+        (odd L: [-(L-1)/2, (L-1)/2]; even L: [-L/2, L/2 - 1], the paper's offset by one half)."""
+        lv = self._levels.to(z.dtype)
+        half = (lv - 1) * (1 + 1e-3) / 2          # 1e-3: tanh never quite reaches the edge rounding
+        offset = torch.where(self._levels % 2 == 0, 0.5, 0.0).to(z.dtype)
+        shift = torch.atanh(offset / half)
+        return torch.tanh(z + shift) * half - offset
+
+    def quantize(self, z: Tensor) -> Tensor:
+        """``z[..., d]`` → grid points scaled to about [-1, 1] (straight-through rounding)."""
+        return round_ste(self.bound(z)) / (self._levels // 2).to(z.dtype)
+
+    def codes_to_indices(self, zhat: Tensor) -> Tensor:
+        """Grid points ``[..., d]`` (from ``quantize``) → int64 indices ``[...]``."""
+        half = (self._levels // 2).to(zhat.dtype)
+        digits = torch.round(zhat * half + half).long()
+        return (digits * self._basis).sum(-1)
+
+    def indices_to_codes(self, indices: Tensor) -> Tensor:
+        """int64 indices ``[...]`` → grid points ``[..., d]`` (inverse of ``codes_to_indices``)."""
+        digits = (indices[..., None] // self._basis) % self._levels
+        half = self._levels // 2
+        return (digits - half).float() / half.float()
+
+    def forward(self, z: Tensor, num_levels: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        zhat = self.quantize(self.proj_in(z.float()))
+        codes = self.codes_to_indices(zhat.detach())
+        return self.proj_out(zhat).to(z.dtype), codes[:, None], z.new_zeros(())
+
+    def lookup(self, codes: Tensor) -> Tensor:
+        """``codes[..., 1]`` → ``[..., C]``."""
+        return self.proj_out(self.indices_to_codes(codes[..., 0]))
+
+    def code_vectors(self) -> Tensor:
+        """Every code's vector ``[K, C]`` in index order."""
+        return self.lookup(torch.arange(self.codebook_size, device=self._levels.device)[:, None]).detach()

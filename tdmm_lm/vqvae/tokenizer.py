@@ -9,7 +9,7 @@ The folder holds ``config.json`` (``vq``: the VQ config; motion format, channels
 ``model.safetensors`` (weights, codebooks and the Normalizer statistics fitted on the training
 split), so a downloaded tokenizer needs no other file. No rig is needed to encode or decode.
 
-Code layout (residual VQ with L levels of K codes): token step t contributes L consecutive
+Code layout (residual VQ with L levels of K codes; FSQ is L = 1, K = prod(fsq_levels)): token step t contributes L consecutive
 entries, level 0 first, and level l's code c is written as ``l·K + c``. So the flat list is
 ``[t0/l0, t0/l1, …, t1/l0, t1/l1, …]``, every token is in ``[0, L·K)`` (``vocab_size``),
 each level has its own id range (a language model can tell levels apart), and one token step
@@ -100,11 +100,13 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
 
     @property
     def levels(self) -> int:
-        return self.vq_config.model.levels
+        """Tokens per step (residual VQ levels; 1 for FSQ)."""
+        return self.vq_config.model.num_levels
 
     @property
     def codebook_size(self) -> int:
-        return self.vq_config.model.codebook_size
+        """Codes per level (FSQ: ``prod(fsq_levels)``); what the token models size their vocabulary by."""
+        return self.vq_config.model.num_codes
 
     @property
     def vocab_size(self) -> int:

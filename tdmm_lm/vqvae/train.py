@@ -90,7 +90,7 @@ class TokenizerTask:
         result = model(x, m)
         loss, logs = self.loss_fn(x, result["recon"], m, result["commitment"], self.model.denormalize)
         codes = result["codes"][..., 0]
-        logs["batch_code_usage"] = len(torch.unique(codes[codes >= 0])) / self.cfg.model.codebook_size
+        logs["batch_code_usage"] = len(torch.unique(codes[codes >= 0])) / self.cfg.model.num_codes
         return loss, logs
 
     def validate(self, model) -> dict:

@@ -79,3 +79,16 @@ def test_loss_is_over_the_outputs_the_sampler_may_pick():
     full = torch.nn.functional.cross_entropy(logits.reshape(-1, 65), torch.cat(
         [codes, torch.full((2, 1), 64)], 1).reshape(-1))
     assert full.item() > loss.item() + 0.3  # unmasked, the other level's 32 codes compete too
+
+
+def test_fsq_tokenizer_sizes_the_vocabulary_and_samples_decode():
+    from tdmm_lm.baselines.t2m_gpt.configuration import T2MGPTConfig
+    from tdmm_lm.baselines.t2m_gpt.modeling import T2MGPT
+    torch.manual_seed(0)
+    tok = make_tokenizer(quantizer="fsq", fsq_levels=[4, 3, 2])    # 24 codes, one per step
+    model = T2MGPT.build(T2MGPTConfig(width=32, layers=2, heads=4, dropout=0.0), tok, "minilm", 8,
+                         max_tokens=12).eval()
+    assert model.gpt.num_codes == 24
+    out = model.sample(torch.randn(2, 8), generator=torch.Generator().manual_seed(0))
+    assert all(1 <= len(c) <= 12 and all(0 <= x < 24 for x in c) for c in out)
+    assert [tok.decode(c).num_frames for c in out] == [len(c) * tok.downsample for c in out]

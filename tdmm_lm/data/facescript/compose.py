@@ -40,6 +40,9 @@ class FaceScriptConfig:
     num_subjects: int = 40           # subjects fs_s000.. drawn per sample
     min_seconds: float = 2.0         # short scripts get a longer rest tail
     max_seconds: float = 6.0         # long scripts are time-compressed to fit
+    # curves that look captured (facescript/realism.py: real resting offsets, co-activation,
+    # gaze saccades, real-level tracking noise); the labels are the same either way
+    realism: bool = False
 
     def __post_init__(self) -> None:
         def need(ok: bool, field: str, what: str) -> None:
@@ -61,6 +64,7 @@ class FaceScriptConfig:
              "num_subjects", f"an integer in 1..{MAX_SUBJECTS}")
         need(isinstance(self.min_seconds, (int, float)) and 1.0 <= self.min_seconds <= 60.0,
              "min_seconds", "a number of seconds in [1, 60]")
+        need(isinstance(self.realism, bool), "realism", "true or false")
         need(isinstance(self.max_seconds, (int, float))
              and self.min_seconds <= self.max_seconds <= 60.0,
              "max_seconds", f"a number of seconds in [min_seconds={self.min_seconds}, 60]")
@@ -83,8 +87,9 @@ def generate_sample(config: FaceScriptConfig, index: int, *,
     """
     if not (isinstance(index, (int, np.integer)) and index >= 0):
         raise TdmmError(f"sample index must be a non-negative integer, got {index!r}")
-    script_rng, timing_rng, text_rng, render_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence([config.seed, int(index)]).spawn(4))
+    # spawn(5)[:4] equals spawn(4): the realism stream leaves the other four as they were
+    script_rng, timing_rng, text_rng, render_rng, realism_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence([config.seed, int(index)]).spawn(5))
     drawn_subject = subject_id(int(script_rng.integers(config.num_subjects)))
     subject = subject or drawn_subject
     if segments is None:
@@ -96,7 +101,8 @@ def generate_sample(config: FaceScriptConfig, index: int, *,
     style = subject_style(subject)
     placed, duration = layout(specs, style, timing_rng, config.min_seconds, config.max_seconds)
     fps = config.resolved_fps
-    arkit, blinks = render_arkit(placed, style, duration, fps, render_rng)
+    arkit, blinks = render_arkit(placed, style, duration, fps, render_rng,
+                                 realism_rng if config.realism else None)
     motion = arkit if config.format == "arkit61" else arkit_curves_to_flame(arkit)
     texts = paraphrases(specs, text_rng)
     attributes = summarise(placed, blinks, motion.shape[0] / fps, subject)

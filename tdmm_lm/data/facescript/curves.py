@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from tdmm_lm.data.facescript import realism
 from tdmm_lm.data.facescript.plan import Segment
 from tdmm_lm.data.facescript.primitives import INTENSITY_GAIN, PRIMITIVES
 from tdmm_lm.motion.formats import ARKIT61_CHANNELS, ARKIT_BLENDSHAPES
@@ -85,9 +86,12 @@ def _sway(rng: np.random.Generator, t: np.ndarray, amplitude: float) -> np.ndarr
 
 
 def render_arkit(segments: Sequence[Segment], style, duration: float, fps: float,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                 rng: np.random.Generator, realism_rng: np.random.Generator | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """The clip as ``[T, 61]`` float32 ARKit curves, ``T = round(duration * fps)``, and the
-    spontaneous blink onsets in seconds. ``style`` is a ``SubjectStyle``."""
+    spontaneous blink onsets in seconds. ``style`` is a ``SubjectStyle``. With ``realism_rng``
+    the realism layer (``realism.py``: real resting offsets, co-activation, gaze, real-level
+    tracking noise) replaces the clean white noise; timing and actions are the same."""
     t = np.arange(int(round(duration * fps))) / fps
     gain = style.side_gain()
     out = np.tile(style.rest, (len(t), 1))
@@ -100,8 +104,11 @@ def render_arkit(segments: Sequence[Segment], style, duration: float, fps: float
         lids = np.max([d * envelope(t, b, a, h, r) for b, d in zip(blinks, depth)], axis=0)
         out[:, _BLINK] = np.maximum(out[:, _BLINK], lids[:, None] * gain[_BLINK] / style.gain)
     out[:, _HEAD] += _sway(rng, t, style.sway)
-    noise = rng.normal(0.0, style.noise, size=out.shape)
-    noise[:, _NB:] /= 3.0  # rotations are tracked more steadily than lip corners
-    out += noise
+    if realism_rng is not None:
+        out = realism.apply(out, style.subject, fps, realism_rng)
+    else:
+        noise = rng.normal(0.0, style.noise, size=out.shape)
+        noise[:, _NB:] /= 3.0  # rotations are tracked more steadily than lip corners
+        out += noise
     out[:, :_NB] = np.clip(out[:, :_NB], 0.0, 1.0)
     return out.astype(np.float32), blinks
