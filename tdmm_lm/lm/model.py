@@ -102,11 +102,15 @@ def quiet_transformers() -> None:
 
 
 def load_base(name_or_path: str, dtype: str = "float32"):
-    """``(model, tokenizer)`` of any causal LM (hub id or folder), ready for chat: a chat
-    template, a pad token and eos/pad in the generation config. ``trust_remote_code`` is off."""
+    """``(model, tokenizer)`` of any causal LM (hub id, folder, or a GGUF file / folder / short
+    name, see ``gguf_base``), ready for chat: a chat template, a pad token and eos/pad in the
+    generation config. ``trust_remote_code`` is off."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from tdmm_lm.lm.gguf_base import local_base
+
     quiet_transformers()
+    name_or_path = local_base(name_or_path)
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
