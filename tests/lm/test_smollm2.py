@@ -112,3 +112,27 @@ def test_lora_learns_reloads_and_merges_to_the_same_logits(smol_base, motion_tok
     with torch.no_grad():
         exported = plain(input_ids=ids).logits
     torch.testing.assert_close(exported, before, atol=1e-3, rtol=1e-3)
+
+
+def test_the_shipped_cpu_config_trains_describes_and_generates(smol_base, tiny_tokenized, tmp_path):
+    """configs/lm/smollm2_135m_lora.yaml through `llm train`'s code path, cut to 2 steps."""
+    from pathlib import Path
+
+    from tdmm_lm.lm.config import LMConfig
+    from tdmm_lm.lm.tdmmlm import TDMMLM
+    from tdmm_lm.lm.train import train
+    from tests.tiny import random_motion
+
+    config = Path(__file__).resolve().parents[2] / "configs" / "lm" / "smollm2_135m_lora.yaml"
+    cfg = LMConfig.from_yaml(config, [
+        f"data.dataset={tiny_tokenized.dataset}", f"data.motion_tokenizer={tiny_tokenized.tokenizer}",
+        f"train.out={tmp_path / 'run'}", "train.steps=2", "train.batch_size=2", "train.eval_every=2",
+        "train.checkpoint_every=2", "train.warmup_steps=1", "data.max_length=96",
+        "data.max_val_samples=2", "generation.max_new_tokens=6"])
+    best = train(cfg, progress=False)
+    lm = TDMMLM.from_pretrained(best)
+    assert hasattr(lm.model, "peft_config") and not (best / "base").exists()
+    text = lm.describe([random_motion(30)])[0]
+    assert isinstance(text, str) and "<motion_" not in text
+    motion = lm.generate(["Someone beams."], lengths=[12], seed=0)[0]
+    assert motion.num_frames == 12
