@@ -84,11 +84,21 @@ def main() -> None:
              f"(`{args.questions}`), phrased unlike FaceScript's templates and never trained on "
              "(scoring: `tdmm_lm/benchmark/wording.py`).\n",
              "## L2M: share of generated motions that satisfy the prompt's rule (detectors)\n",
-             "| generator | satisfied | ± 95% | − chance | motions |", "| --- | --- | --- | --- | --- |"]
+             "| generator | satisfied | ± 95% | − chance | with any action | motions |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for label, r in l2m.items():
         gap = "" if chance is None else f"{r['satisfied'] - chance:+.3f}"
         lines.append(f"| {label} | {r['satisfied']:.3f} | {interval(r['satisfied'], r['n']):.3f} "
-                     f"| {gap} | {r['n']} |")
+                     f"| {gap} | {r['any_action']:.2f} | {r['n']} |")
+    labels = list(l2m)
+    lines += ["\n### Per prompt (share of samples satisfied)\n",
+              "| prompt | rule | " + " | ".join(labels) + " |", "| --- | --- |" + " --- |" * len(labels)]
+    for i, prompt in enumerate(prompts):
+        cells = []
+        for label in labels:
+            oks = [row["ok"] for row in l2m[label]["rows"] if row["text"] == prompt.text]
+            cells.append(f"{np.mean(oks):.2f}")
+        lines.append(f"| {prompt.text} | {l2m[labels[0]]['rows'][i]['rule'].replace('|', ' / ')} | " + " | ".join(cells) + " |")
     lines += ["\n## M2L: hand-made motions described with the right action\n",
               "| describer | names it | names only it | motions |", "| --- | --- | --- | --- |"]
     for label, r in m2l.items():

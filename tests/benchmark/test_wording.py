@@ -70,7 +70,7 @@ def test_the_sets_are_the_size_asked_and_unlike_the_templates(prompts, questions
 
 def test_a_still_face_satisfies_no_prompt(prompts):
     result = score_generator(Neutral(), prompts, seed=0)
-    assert result["satisfied"] == 0.0 and result["n"] == len(prompts)
+    assert result["satisfied"] == 0.0 and result["any_action"] == 0.0 and result["n"] == len(prompts)
 
 
 def test_motions_of_the_asked_actions_satisfy_the_rules(prompts):
