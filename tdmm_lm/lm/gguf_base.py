@@ -107,6 +107,9 @@ def dequantise(gguf: Path, folder: Path) -> Path:
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     (tmp / _DONE).write_text(str(gguf) + "\n")
+    if (folder / _DONE).is_file():   # another process finished first: keep its copy
+        shutil.rmtree(tmp)
+        return folder
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
     return folder

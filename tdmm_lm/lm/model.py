@@ -86,9 +86,11 @@ def build_tiny_base(cfg: TinyBaseConfig, texts: Iterable[str], folder: str | Pat
 
 def resolve_base(cfg: ModelSection, texts: Iterable[str], folder: str | Path, seed: int = 0) -> str:
     """The base to load: ``cfg.base_model`` (hub id or folder), else the tiny base built into
-    ``folder`` (reused when already there, so a resumed run keeps its base)."""
+    ``folder`` (reused when already there, so a resumed run keeps its base). A GGUF base is
+    converted here (training calls this on the main process first, so it happens once)."""
     if cfg.base_model:
-        return cfg.base_model
+        from tdmm_lm.lm.gguf_base import local_base
+        return local_base(cfg.base_model)
     folder = Path(folder)
     if not (folder / "config.json").is_file():
         build_tiny_base(cfg.tiny, texts, folder, seed)
