@@ -10,7 +10,7 @@ from tdmm_lm.training.args import add_train_args
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     add_train_args(parser, "configs/lm/", motion_tokenizer=True)
-    parser.add_argument("--base-model", help="hub id or folder of a causal LM (model.base_model)")
+    parser.add_argument("--base-model", help="hub id or folder of a causal LM, a .gguf file, or smollm2-135m-instruct (model.base_model)")
     parser.add_argument("--finetune", choices=("full", "lora"), help="model.finetune")
     parser.add_argument("--l2m-mode", choices=("vocab", "prefix"), help="l2m.mode")
 

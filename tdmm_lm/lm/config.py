@@ -56,7 +56,9 @@ class LoraSettings:
 
 @dataclass
 class ModelSection:
-    base_model: str = ""         # hub id or local folder of any causal LM; "" = the tiny config-built base
+    # hub id or local folder of any causal LM, a .gguf file (or a folder holding one), or a
+    # short name ("smollm2-135m-instruct", lm/gguf_base.py); "" = the tiny config-built base
+    base_model: str = ""
     tiny: TinyBaseConfig = field(default_factory=TinyBaseConfig)
     finetune: str = "full"       # full | lora (LoRA on attention + MLP, motion-token rows trainable)
     lora: LoraSettings = field(default_factory=LoraSettings)

@@ -86,9 +86,11 @@ def build_tiny_base(cfg: TinyBaseConfig, texts: Iterable[str], folder: str | Pat
 
 def resolve_base(cfg: ModelSection, texts: Iterable[str], folder: str | Path, seed: int = 0) -> str:
     """The base to load: ``cfg.base_model`` (hub id or folder), else the tiny base built into
-    ``folder`` (reused when already there, so a resumed run keeps its base)."""
+    ``folder`` (reused when already there, so a resumed run keeps its base). A GGUF base is
+    converted here (training calls this on the main process first, so it happens once)."""
     if cfg.base_model:
-        return cfg.base_model
+        from tdmm_lm.lm.gguf_base import local_base
+        return local_base(cfg.base_model)
     folder = Path(folder)
     if not (folder / "config.json").is_file():
         build_tiny_base(cfg.tiny, texts, folder, seed)
@@ -102,11 +104,15 @@ def quiet_transformers() -> None:
 
 
 def load_base(name_or_path: str, dtype: str = "float32"):
-    """``(model, tokenizer)`` of any causal LM (hub id or folder), ready for chat: a chat
-    template, a pad token and eos/pad in the generation config. ``trust_remote_code`` is off."""
+    """``(model, tokenizer)`` of any causal LM (hub id, folder, or a GGUF file / folder / short
+    name, see ``gguf_base``), ready for chat: a chat template, a pad token and eos/pad in the
+    generation config. ``trust_remote_code`` is off."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from tdmm_lm.lm.gguf_base import local_base
+
     quiet_transformers()
+    name_or_path = local_base(name_or_path)
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
