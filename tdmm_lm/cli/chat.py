@@ -22,7 +22,9 @@ def register(sub) -> None:
 def conversation_from_args(args):
     from tdmm_lm.app.session import Conversation, load_model
 
-    return Conversation(load_model(args.model, device=args.device), seed=args.seed, rig=args.rig,
+    from tdmm_lm.device import check_device
+
+    return Conversation(load_model(args.model, device=check_device(args.device)), seed=args.seed, rig=args.rig,
                         flame_model=args.flame_model)
 
 

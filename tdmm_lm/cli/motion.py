@@ -33,7 +33,7 @@ def inspect(args) -> int:
 
 def convert(args) -> int:
     motion = load(args.input)
-    if args.fps:
+    if args.fps is not None:   # 0, negative, nan and inf are refused by resample, not ignored
         motion = resample(motion, args.fps)
     save(motion, args.output)
     print(f"wrote {args.output}: {motion.format.name}, {motion.num_frames} frames at {motion.fps:g} fps")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tdmm_lm.atomic import atomic_file
 from tdmm_lm.errors import MotionFileError, TdmmError
 from tdmm_lm.motion import flame_files, livelinkface
 from tdmm_lm.motion.formats import get_format
@@ -59,10 +60,11 @@ def save(motion: Motion, path: str | Path) -> Path:
         raise MotionFileError(path, f"cannot write {suffix!r}; use .csv (arkit61) or .npz")
     if path.parent and not path.parent.exists():
         raise MotionFileError(path, f"folder {path.parent} does not exist")
-    if suffix == ".csv":
-        livelinkface.write_csv(motion, path)
-    else:
-        _write_npz(motion, path)
+    with atomic_file(path) as tmp:   # a killed write never leaves a truncated file at ``path``
+        if suffix == ".csv":
+            livelinkface.write_csv(motion, tmp)
+        else:
+            _write_npz(motion, tmp)
     return path
 
 

@@ -1,8 +1,10 @@
 """``T2MGPTGenerator``: the trained model as a ``MotionGenerator``.
 
 Generator options (``BuildContext.options``): ``top_k`` (0 = full distribution),
-``temperature``, ``greedy``. The model ends each motion with its END token, so requested
-``lengths`` are ignored (as in T2M-GPT's own evaluation); output is at the tokenizer's fps.
+``temperature``, ``greedy``. Without ``lengths`` the model ends each motion with its END
+token; with them END is held back until the asked length (T2M-GPT's own evaluation ignores
+lengths, but a user who asks for 5 s gets 5 s) and the motion is cut to exactly that many
+frames. Output is at the tokenizer's fps.
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ class T2MGPTGenerator(BaselineGenerator):
 
     def _arrays(self, cond: torch.Tensor, lengths: list[int] | None,
                 generator: torch.Generator) -> list[np.ndarray]:
-        codes = self.model.sample(cond, top_k=self.top_k, temperature=self.temperature,
-                                  greedy=self.greedy, generator=generator)
-        return [m.data for m in self.model.tokenizer.decode_batch(codes)]
+        codes = self.model.sample(cond, lengths=lengths, top_k=self.top_k,
+                                  temperature=self.temperature, greedy=self.greedy,
+                                  generator=generator)
+        arrays = [m.data for m in self.model.tokenizer.decode_batch(codes)]
+        return arrays if lengths is None else [a[:n] for a, n in zip(arrays, lengths)]
+
+    @property
+    def max_frames(self) -> int:
+        return self.model.max_frames
 
     def _format(self):
         tok = self.model.tokenizer
