@@ -112,7 +112,9 @@ def lm_features(model, tokenizer) -> FeatureFn:
     """The LM's last hidden states over the prompt's tokens, frozen (no gradient into the LM)."""
     @torch.no_grad()
     def encode(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        batch = tokenizer(list(texts), padding=True, return_tensors="pt", add_special_tokens=False)
+        from tdmm_lm.lm.prompts import plain_ids   # prompts are user text: no added tokens
+        batch = tokenizer.pad({"input_ids": [plain_ids(tokenizer, t) for t in texts]},
+                              return_tensors="pt")
         device = next(model.parameters()).device
         out = model(input_ids=batch["input_ids"].to(device),
                     attention_mask=batch["attention_mask"].to(device), output_hidden_states=True)

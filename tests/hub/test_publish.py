@@ -237,8 +237,8 @@ def test_baseline_publish_reloads_the_generator(tmp_path, monkeypatch):
                                     "model.safetensors"]
     # a checkpoint whose copy would generate something else is caught
     (src / "config.json").write_text(json.dumps({"level": 0.5}))
-    monkeypatch.setattr("tdmm_lm.hub.models.shutil.copy2",
-                        lambda a, b: open(b, "w").write('{"level": 0.75}') if str(a).endswith(
+    monkeypatch.setattr("tdmm_lm.hub.models.copy_file",
+                        lambda a, b, root: open(b, "w").write('{"level": 0.75}') if str(a).endswith(
                             "config.json") else __import__("shutil").copyfile(a, b))
     from tdmm_lm.errors import TdmmError
     with pytest.raises(TdmmError, match="generates a different motion"):
