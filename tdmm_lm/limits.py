@@ -21,7 +21,7 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "motion_seconds": (3600.0, "one hour of motion"),
     "fps": (1000.0, "no capture device writes faster; resampling above it only wastes memory"),
     "file_bytes": (2 * 1024**3, "a one-hour 61-channel CSV is about 150 MB"),
-    "csv_line_bytes": (1024**2, "one Live Link Face row is about 1 kB"),
+    "csv_line_bytes": (128 * 1024, "one Live Link Face row is about 1 kB"),
     "decode_codes": (200_000, "about 7 hours of motion at 7.5 token steps per second"),
     "generate_seconds": (600.0, "ten minutes of generated motion per prompt"),
     "model_parameters": (20e9, "the largest model a config may ask us to build or load"),
