@@ -28,9 +28,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from tdmm_lm.artifacts import TDMM_LM, resolve_artifact
+from tdmm_lm.artifacts import TDMM_LM, first_line, resolve_artifact
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.generators import BuildContext, write_kind
+from tdmm_lm.limits import check_size
 from tdmm_lm.lm.config import LMConfig
 from tdmm_lm.lm.prompts import (DESCRIBE_QUESTIONS, chat_messages, generate_prompt, prompt_ids,
                                 round_seconds)
@@ -50,11 +51,14 @@ def load_lm(folder: Path, cfg: LMConfig, device: str | None = None):
     tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"), trust_remote_code=False)
     dtype = getattr(torch, cfg.model.dtype)
     if (folder / "model").is_dir():
+        check_hf_size(folder / "model")
         model = AutoModelForCausalLM.from_pretrained(str(folder / "model"), dtype=dtype,
                                                      trust_remote_code=False)
     elif (folder / "adapter").is_dir():
         from peft import PeftModel
         base = str(folder / "base") if (folder / "base").is_dir() else cfg.model.base_model
+        if Path(base).is_dir():
+            check_hf_size(Path(base))
         model, _ = load_base(base, cfg.model.dtype)
         resize_for(model, tokenizer)
         model = PeftModel.from_pretrained(model, str(folder / "adapter"))
@@ -65,6 +69,16 @@ def load_lm(folder: Path, cfg: LMConfig, device: str | None = None):
     if device is not None:
         model = model.to(device)
     return model.eval(), tokenizer
+
+
+def check_hf_size(folder: Path) -> None:
+    """Refuse a model folder whose ``config.json`` asks for more than the ``model_parameters``
+    limit, counted on the meta device before any weight is allocated."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
+    check_size(lambda: AutoModelForCausalLM.from_config(config), f"{folder}/config.json",
+               "model_parameters")
 
 
 class _MotionSpan:
@@ -120,7 +134,13 @@ class TDMMLM:
 
         folder = resolve_artifact(path_or_repo_id, TDMM_LM)
         cfg = LMConfig.from_yaml(folder / CONFIG_FILE)
-        model, tokenizer = load_lm(folder, cfg, device)
+        for part in ("tokenizer", "motion_tokenizer"):
+            if not (folder / part).is_dir():
+                raise TdmmError(f"{folder}: not a complete TDMM-LM run ({part}/ is missing)")
+        try:
+            model, tokenizer = load_lm(folder, cfg, device)
+        except (OSError, ValueError, KeyError, TypeError) as e:   # damaged files, many types
+            raise TdmmError(f"{folder}: cannot load the language model ({first_line(e)})") from None
         motion_tokenizer = MotionTokenizer.from_pretrained(str(folder / "motion_tokenizer"))
         if device is not None:
             motion_tokenizer = motion_tokenizer.to(device)
