@@ -35,6 +35,7 @@ import os
 import re
 from pathlib import Path
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 
 MOTION_TOKENIZER = "motion-tokenizer"
@@ -115,7 +116,8 @@ def artifact_kind(folder: str | Path) -> str | None:
 
 def write_generator_kind(folder: str | Path, kind: str, **extra) -> None:
     """Mark a checkpoint folder as a ``kind`` generator (``generator.json``)."""
-    (Path(folder) / GENERATOR_FILE).write_text(json.dumps({"kind": kind, **extra}, indent=2) + "\n")
+    atomic_write_text(Path(folder) / GENERATOR_FILE,
+                      json.dumps({"kind": kind, **extra}, indent=2) + "\n")
 
 
 def _locate(folder: Path) -> tuple[Path, str | None]:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from tdmm_lm.artifacts import first_line, resolve_artifact
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.baselines.registry import baseline
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.generators import BuildContext, write_kind
@@ -34,7 +35,7 @@ def save_checkpoint(model, folder: str | Path, kind: str, *, run_config=None,
     if run_config is not None:
         run_config.save_yaml(folder / "config.yaml")
     if metrics is not None:
-        (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        atomic_write_text(folder / "metrics.json", json.dumps(metrics, indent=1))
 
 
 def load_model(kind: str, checkpoint: str | None, device: str | None = None):

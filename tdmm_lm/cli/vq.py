@@ -139,11 +139,18 @@ def tokenize_dataset(args) -> int:
     from tdmm_lm.errors import TdmmError
     from tdmm_lm.vqvae.dataset import tokenize_dataset as run
 
-    if Path(args.out).resolve() == Path(args.dataset).resolve():
+    from tdmm_lm.atomic import atomic_folder
+
+    out = Path(args.out)
+    if out.resolve() == Path(args.dataset).resolve():
         raise TdmmError("--out must differ from the input dataset folder")
+    if out.exists() and not (out / "dataset_dict.json").is_file() and (
+            not out.is_dir() or any(out.iterdir())):
+        raise TdmmError(f"--out {out} exists and is not a dataset folder; refusing to replace it")
     tok = _tokenizer(args.model)
     dd = run(load_dataset_dict(args.dataset), tok)
-    dd.save_to_disk(args.out)
+    with atomic_folder(out, overwrite=True) as tmp:   # an old dataset stays until this one is whole
+        dd.save_to_disk(str(tmp))
     print(f"wrote {args.out} ({', '.join(f'{k} {len(v)}' for k, v in dd.items())}; "
           f"{tok.tokens_per_second:g} tokens/s, vocab {tok.vocab_size})")
     return 0

@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.nn.code_gpt import (CodeGPT, code_targets, exact_lengths, interleaved_levels,
                                  next_code_loss)
@@ -86,7 +87,7 @@ class PrefixL2M(nn.Module):
         state = state_dict if state_dict is not None else self.state_dict()
         save_file({k: v.detach().contiguous().cpu() for k, v in state.items()},
                   str(folder / "model.safetensors"))
-        (folder / "config.json").write_text(json.dumps(self.settings, indent=1) + "\n")
+        atomic_write_text(folder / "config.json", json.dumps(self.settings, indent=1) + "\n")
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = "cpu") -> PrefixL2M:

@@ -39,6 +39,7 @@ from tdmm_lm.lm.vocab import MotionVocab, resize_for, warn_problems
 from tdmm_lm.motion.types import Motion
 
 CONFIG_FILE = "config.yaml"
+PROMPT_ROOM = 128   # context tokens kept for the chat template and the prompt in L2M
 
 
 def load_lm(folder: Path, cfg: LMConfig, device: str | None = None):
@@ -125,6 +126,20 @@ class TDMMLM:
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
+
+    @property
+    def max_frames(self) -> int | None:
+        """The longest motion the model can write: the prefix model's code table, or the LM's
+        context less room for the prompt (None when the config does not say)."""
+        tok = self.motion_tokenizer
+        if self.prefix is not None:
+            codes = self.prefix.max_tokens
+        else:
+            context = getattr(self.model.config, "max_position_embeddings", None)
+            if not context:
+                return None
+            codes = context - PROMPT_ROOM
+        return max(0, codes // tok.levels) * tok.downsample
 
     # ---- loading / saving ---------------------------------------------------------------------------
     @classmethod

@@ -12,6 +12,7 @@ from typing import Iterable
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.limits import check_limit
 from tdmm_lm.motion.formats import get_format
@@ -182,7 +183,7 @@ class Normalizer:
                             f"channels; got {motion.format.name} with {len(motion.channels)}")
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({
+        atomic_write_text(Path(path), json.dumps({
             "format": self.format, "channels": list(self.channels),
             "mean": self.mean.tolist(), "std": self.std.tolist()}, indent=1))
 
