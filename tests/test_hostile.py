@@ -390,3 +390,12 @@ def test_pickle_size_limit_and_plain_data_still_load(tmp_path, monkeypatch):
     monkeypatch.setenv("TDMM_MAX_PICKLE_BYTES", "100")
     with pytest.raises(TdmmError, match="ok.pkl: file size in bytes"):
         restricted_load(tmp_path / "ok.pkl")
+
+
+def test_web_errors_hide_server_temp_paths():
+    import tempfile
+
+    from tdmm_lm.app.web import public_message
+    tmp = tempfile.gettempdir()
+    text = f"{tmp}/gradio/3f2a/take.csv:3 column 'X': bad; {tmp}/tdmm-demo-1/a/motion.mp4 /data/x.csv"
+    assert public_message(text) == "take.csv:3 column 'X': bad; motion.mp4 /data/x.csv"
