@@ -15,7 +15,8 @@ def check_device(name: str | None) -> str | None:
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError):
-        raise TdmmError(f"--device {name!r} is not a torch device (try cpu, cuda or cuda:0)") from None
+        raise TdmmError(f"--device {name!r} is not a torch device (try cpu, cuda or "
+                        "cuda:0)") from None
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:

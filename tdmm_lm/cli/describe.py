@@ -21,7 +21,8 @@ def run(args) -> int:
     from tdmm_lm.motion import load
 
     if args.question is not None and not args.question.strip():
-        raise TdmmError("--question is empty; ask something, or drop --question to get a description")
+        raise TdmmError("--question is empty; ask something, or drop --question to get a "
+                        "description")
     motion = load(args.motion)            # fail on a bad file before loading the model
     lm = TDMMLM.from_pretrained(args.model, device=check_device(args.device))
     if args.question is not None:

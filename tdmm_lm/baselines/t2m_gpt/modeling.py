@@ -111,7 +111,8 @@ class T2MGPT(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
         # a sample that never emits END stops on a whole step
         max_tokens = self.gpt.max_tokens // tok.levels * tok.levels
         if lengths is not None:
-            need = [-(-min(int(n), self.max_frames) // tok.downsample) * tok.levels for n in lengths]
+            steps = [-(-min(int(n), self.max_frames) // tok.downsample) for n in lengths]
+            need = [s * tok.levels for s in steps]
             rule, max_tokens = exact_lengths(rule, need), max(need)
         return self.gpt.generate(cond, mask, max_tokens=max_tokens, top_k=top_k or None,
                                  temperature=c.temperature if temperature is None else temperature,
