@@ -176,6 +176,13 @@ def hub_offline() -> bool:
         "1", "true", "yes", "on")
 
 
+def load_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged model folder raises while loading (files, JSON, safetensors headers,
+    shapes), so loaders can turn it into one line naming the folder."""
+    from safetensors import SafetensorError
+    return (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError)
+
+
 def first_line(e: BaseException) -> str:
     """``Type: first line of the message`` of an exception, for one-line errors."""
     text = str(e).strip()

@@ -399,3 +399,27 @@ def test_web_errors_hide_server_temp_paths():
     tmp = tempfile.gettempdir()
     text = f"{tmp}/gradio/3f2a/take.csv:3 column 'X': bad; {tmp}/tdmm-demo-1/a/motion.mp4 /data/x.csv"
     assert public_message(text) == "take.csv:3 column 'X': bad; motion.mp4 /data/x.csv"
+
+
+@pytest.mark.parametrize("damage,phrase", [
+    ("no_tokenizer", "tokenizer/ is missing"),
+    ("text_number", "must be a number"),
+    ("broken_weights", "cannot load the language model"),
+])
+def test_damaged_lm_folder(damage, phrase, tiny_lm_run, files, tmp_path, cli):
+    import yaml
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_lm_run, run)
+    best = run / "best" if (run / "best").is_dir() else run
+    if damage == "no_tokenizer":
+        shutil.rmtree(best / "tokenizer")
+    elif damage == "text_number":
+        cfg = yaml.safe_load((best / "config.yaml").read_text())
+        cfg["generation"]["max_seconds"] = "long"
+        (best / "config.yaml").write_text(yaml.safe_dump(cfg))
+    else:
+        weights = next(best.rglob("*.safetensors"))
+        weights.write_bytes(b"not safetensors")
+    rc, _, err = cli("describe", files / "take.npz", "--model", run)
+    assert phrase in one_line_error(rc, err)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tdmm_lm.artifacts import first_line, resolve_artifact
+from tdmm_lm.artifacts import first_line, load_errors, resolve_artifact
 from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.baselines.registry import baseline
 from tdmm_lm.errors import TdmmError
@@ -56,7 +56,7 @@ def load_model(kind: str, checkpoint: str | None, device: str | None = None):
         # counted on the meta device first: a config asking for a huge network is one line
         check_size(lambda: cls(**config), f"{path}/config.json")
         model = cls.from_pretrained(str(path), strict=True)
-    except (TypeError, KeyError, RuntimeError, ValueError, OSError) as e:
+    except load_errors() as e:
         raise TdmmError(f"{path}: cannot load a {kind} model ({first_line(e)})") from None
     model = model.to(device or "cpu").eval()
     model.source = path

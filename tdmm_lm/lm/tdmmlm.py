@@ -28,7 +28,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from tdmm_lm.artifacts import TDMM_LM, first_line, resolve_artifact
+from tdmm_lm.artifacts import TDMM_LM, first_line, load_errors, resolve_artifact
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.generators import BuildContext, write_kind
 from tdmm_lm.limits import check_size
@@ -154,7 +154,7 @@ class TDMMLM:
                 raise TdmmError(f"{folder}: not a complete TDMM-LM run ({part}/ is missing)")
         try:
             model, tokenizer = load_lm(folder, cfg, device)
-        except (OSError, ValueError, KeyError, TypeError) as e:   # damaged files, many types
+        except load_errors() as e:   # damaged files fail in many types
             raise TdmmError(f"{folder}: cannot load the language model ({first_line(e)})") from None
         motion_tokenizer = MotionTokenizer.from_pretrained(str(folder / "motion_tokenizer"))
         if device is not None:
