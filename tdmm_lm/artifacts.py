@@ -35,6 +35,7 @@ import os
 import re
 from pathlib import Path
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 
 MOTION_TOKENIZER = "motion-tokenizer"
@@ -115,7 +116,8 @@ def artifact_kind(folder: str | Path) -> str | None:
 
 def write_generator_kind(folder: str | Path, kind: str, **extra) -> None:
     """Mark a checkpoint folder as a ``kind`` generator (``generator.json``)."""
-    (Path(folder) / GENERATOR_FILE).write_text(json.dumps({"kind": kind, **extra}, indent=2) + "\n")
+    atomic_write_text(Path(folder) / GENERATOR_FILE,
+                      json.dumps({"kind": kind, **extra}, indent=2) + "\n")
 
 
 def _locate(folder: Path) -> tuple[Path, str | None]:
@@ -172,6 +174,13 @@ def hub_offline() -> bool:
     from huggingface_hub import constants
     return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").lower() in (
         "1", "true", "yes", "on")
+
+
+def load_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged model folder raises while loading (files, JSON, safetensors headers,
+    shapes), so loaders can turn it into one line naming the folder."""
+    from safetensors import SafetensorError
+    return (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError)
 
 
 def first_line(e: BaseException) -> str:

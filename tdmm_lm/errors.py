@@ -27,6 +27,6 @@ class MotionFileError(TdmmError):
         self.row = row
         self.column = column
         where = self.path + (f":{row}" if row is not None else "")
-        if column is not None:
-            where += f" column {column!r}"
+        if column is not None:   # cut: a hostile file's "column" may be a megabyte long
+            where += f" column {column if len(column) <= 60 else column[:57] + '...'!r}"
         super().__init__(f"{where}: {problem}")

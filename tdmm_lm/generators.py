@@ -19,6 +19,7 @@ knows which builder reads it.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
@@ -27,6 +28,7 @@ import numpy as np
 
 from tdmm_lm.artifacts import GENERATOR, artifact_kind, resolve_artifact, write_generator_kind
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.limits import check_limit
 from tdmm_lm.motion.types import Motion
 
 BASELINE_BUILDERS = "tdmm_lm.baselines.registry:generator_builders"   # one entry per baseline
@@ -136,6 +138,33 @@ def load_generator(checkpoint: str | Path, context: BuildContext | None = None) 
         raise TdmmError(f"{folder}: unknown generator kind {kind!r} (known: "
                         f"{', '.join(_generators())})")
     return build_generator(kind, str(folder), context)
+
+
+def check_seconds(seconds: float | None, what: str = "--seconds") -> None:
+    """Refuse a duration that is not a positive finite number or is over the
+    ``generate_seconds`` limit (before any model is loaded)."""
+    if seconds is None:
+        return
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise TdmmError(f"{what} must be a positive number of seconds, got {seconds:g}")
+    check_limit("generate_seconds", seconds, what)
+
+
+def frames_for_seconds(generator: MotionGenerator, seconds: float | None,
+                       what: str = "--seconds") -> list[int] | None:
+    """``[frames]`` for one motion of ``seconds`` at the generator's fps (None: the model
+    decides). A generator with a ``max_frames`` it cannot exceed refuses a longer ask here
+    with one line naming its maximum, instead of quietly returning a shorter motion."""
+    if seconds is None:
+        return None
+    check_seconds(seconds, what)
+    fps = float(generator.fps)
+    frames = max(1, round(seconds * fps))
+    top = getattr(generator, "max_frames", None)
+    if top is not None and frames > top:
+        raise TdmmError(f"{generator.name} generates at most {top / fps:g} s ({top} frames at "
+                        f"{fps:g} fps); {what} {seconds:g} asks for more")
+    return [frames]
 
 
 # --- reference generators: the ceiling and the floor of every benchmark table -----------------

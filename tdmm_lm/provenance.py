@@ -16,6 +16,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tdmm_lm.atomic import atomic_write_text
+from tdmm_lm.errors import TdmmError
+
 PACKAGES = ("tdmm-lm", "numpy", "scipy", "torch", "transformers", "peft", "accelerate", "datasets",
             "deepspeed", "smplx")
 
@@ -90,12 +93,30 @@ def best_of(fn, repeats: int = 3, *, warmup: bool = True) -> float:
     return min(times)
 
 
+def check_writable(folder: str | Path, what: str = "results_dir") -> None:
+    """Refuse, before hours of scoring, a results folder that cannot be made: ``folder`` or one
+    of its parents is a file, or the nearest existing parent is not writable."""
+    folder = Path(folder)
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise TdmmError(f"{what} {folder}: {p} is a file, not a folder; results could not "
+                                "be written there")
+            if not os.access(p, os.W_OK):
+                raise TdmmError(f"{what} {folder}: {p} is not writable")
+            return
+
+
 def write_result(stem: str | Path, results: dict[str, Any], markdown: str) -> tuple[Path, Path]:
-    """Write ``stem.json`` (results + environment) and ``stem.md`` (table + environment)."""
+    """Write ``stem.json`` (results + environment) and ``stem.md`` (table + environment), each
+    atomically (a killed run leaves no half-written table)."""
     stem = Path(stem)
+    check_writable(stem.parent)
     stem.parent.mkdir(parents=True, exist_ok=True)
     env = environment()
     json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    json_path.write_text(json.dumps({"results": results, "environment": env}, indent=2) + "\n")
-    md_path.write_text(markdown.rstrip() + "\n\n## Environment\n" + environment_markdown(env))
+    atomic_write_text(json_path, json.dumps({"results": results, "environment": env}, indent=2)
+                      + "\n")
+    atomic_write_text(md_path, markdown.rstrip() + "\n\n## Environment\n"
+                      + environment_markdown(env))
     return json_path, md_path

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 
 from tdmm_lm.artifacts import DATASET, EXTRACTOR, MOTION_TOKENIZER, TDMM_LM, find_artifact
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.yaml_config import ConfigMixin, apply_overrides, from_mapping, load_config, read_yaml
 
@@ -240,7 +241,7 @@ class Quickstart:
             records.append({"prompt": row["text"], "id": row["id"], "seconds": round(seconds, 2),
                             "lm_description": descriptions[k],
                             "mp4": stem.with_suffix(".mp4").name, "png": stem.with_suffix(".png").name})
-        (self.examples / "examples.json").write_text(json.dumps(records, indent=2) + "\n")
+        atomic_write_text(self.examples / "examples.json", json.dumps(records, indent=2) + "\n")
 
     # --- driver --------------------------------------------------------------------------
     def run(self, *, progress: bool = True) -> Path:
@@ -265,8 +266,8 @@ class Quickstart:
     def _save_timings(self) -> None:
         path = self.out / "timings.json"
         old = json.loads(path.read_text()) if path.exists() else {}
-        path.write_text(json.dumps({**old, **{k: round(v, 1) for k, v in self.timings.items()}},
-                                   indent=2) + "\n")
+        timings = {**old, **{k: round(v, 1) for k, v in self.timings.items()}}
+        atomic_write_text(path, json.dumps(timings, indent=2) + "\n")
 
     def write_report(self) -> Path:
         """``REPORT.md``: what each stage made, the benchmark table, the examples, what next."""
@@ -310,5 +311,5 @@ class Quickstart:
             f"tdmm-lm publish llm {lm} --repo-id YOU/tdmm-lm-tiny --dry-run",
             "```", ""]
         report = self.out / "REPORT.md"
-        report.write_text("\n".join(lines))
+        atomic_write_text(report, "\n".join(lines))
         return report

@@ -4,7 +4,9 @@ Pickle runs code on load, so files from the internet (SMIRK fits, FLAME models) 
 unpickler that builds only plain containers, numbers, strings, numpy arrays and scipy sparse
 matrices. Objects of the ``chumpy`` library (used inside real FLAME pickles, and broken on modern
 numpy) become ``ChumpyArray`` placeholders that ``to_plain`` turns into numpy arrays. Any other
-class is refused with the file and the class named.
+class is refused with the file and the class named. Reading is bounded (``tdmm_lm.limits``): the
+file size, what any constructor call may ask for (``pickle_bytes``) and the nesting depth
+(``pickle_depth``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from tdmm_lm.errors import MotionFileError
+from tdmm_lm.limits import check_limit, limit
 
 # Python 2 pickles (FLAME 2020) name modules by their Python 2 names.
 _PY2_MODULES = {"copy_reg": "copyreg", "__builtin__": "builtins"}
@@ -71,7 +74,57 @@ def _safe_reconstructor(cls: type, base: type, state: Any) -> Any:
     return copyreg._reconstructor(cls, base, state)
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
+def _claimed_size(args: Any) -> int:
+    """The largest size a call's arguments could ask for: a bare int (``bytearray(n)``), the
+    product of a tuple of ints (an array shape) or a range's length."""
+    if not isinstance(args, tuple):
+        return 0
+    top = 0
+    for a in args:
+        if isinstance(a, bool):
+            continue
+        if isinstance(a, int):
+            top = max(top, abs(a))
+        elif isinstance(a, range):
+            top = max(top, len(a))
+        elif isinstance(a, tuple) and a and all(isinstance(x, int) for x in a):
+            n = 1
+            for x in a:
+                n *= max(abs(x), 1)
+            top = max(top, n)
+    return top
+
+
+class _RestrictedUnpickler(pickle._Unpickler):
+    """The pure-Python unpickler (its opcodes can be checked one by one) with a class allow-list
+    and bounded calls: REDUCE and NEWOBJ may not be asked for more than ``pickle_bytes``
+    (``bytearray(2**31)`` or an array shape of 2**31 elements in a 30-byte file)."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def _check_call(self, func: Any, args: Any) -> None:
+        top = limit("pickle_bytes")
+        size = _claimed_size(args) * (8 if func is not bytes and func is not bytearray else 1)
+        if size > top:
+            raise pickle.UnpicklingError(
+                f"a call to {getattr(func, '__name__', func)} asks for about {size:g} bytes, over "
+                f"the pickle_bytes limit of {top:g}; set TDMM_MAX_PICKLE_BYTES to allow more")
+
+    def load_reduce(self) -> None:
+        self._check_call(self.stack[-2], self.stack[-1])
+        super().load_reduce()
+    dispatch[pickle.REDUCE[0]] = load_reduce
+
+    def load_newobj(self) -> None:
+        self._check_call(self.stack[-2], self.stack[-1])
+        super().load_newobj()
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+    def load_newobj_ex(self) -> None:
+        self._check_call(self.stack[-3], self.stack[-2])
+        super().load_newobj_ex()
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
+
     def find_class(self, module: str, name: str) -> Any:
         module = _PY2_MODULES.get(module, module)
         if module == "copyreg" and name == "_reconstructor":
@@ -92,6 +145,7 @@ def restricted_load(path: str | Path) -> Any:
     """
     path = Path(path)
     try:
+        check_limit("pickle_bytes", path.stat().st_size, f"{path}: file size in bytes")
         raw = path.read_bytes()
     except OSError as e:
         raise MotionFileError(path, f"cannot read file ({e.strerror})") from None
@@ -102,17 +156,24 @@ def restricted_load(path: str | Path) -> Any:
         return to_plain(obj)
     except pickle.UnpicklingError as e:
         raise MotionFileError(path, f"unsafe or unreadable pickle ({e})") from None
+    except RecursionError:
+        raise MotionFileError(path, "pickle nests too deeply to read") from None
     except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             ImportError, UnicodeDecodeError, MemoryError) as e:
         raise MotionFileError(path, f"not a readable pickle ({type(e).__name__}: {e})") from None
 
 
-def to_plain(obj: Any) -> Any:
-    """Replace ``ChumpyArray`` placeholders with numpy arrays, recursively through containers."""
+def to_plain(obj: Any, depth: int = 0) -> Any:
+    """Replace ``ChumpyArray`` placeholders with numpy arrays, recursively through containers;
+    nesting deeper than the ``pickle_depth`` limit is refused (``UnpicklingError``) instead of
+    ending in a ``RecursionError``."""
+    if depth > limit("pickle_depth"):
+        raise pickle.UnpicklingError(f"containers nest more than {limit('pickle_depth'):g} levels "
+                                     "deep (the pickle_depth limit; set TDMM_MAX_PICKLE_DEPTH)")
     if isinstance(obj, ChumpyArray):
         return obj.to_numpy()
     if isinstance(obj, dict):
-        return type(obj)((k, to_plain(v)) for k, v in obj.items())
+        return type(obj)((k, to_plain(v, depth + 1)) for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
-        return type(obj)(to_plain(v) for v in obj)
+        return type(obj)(to_plain(v, depth + 1) for v in obj)
     return obj

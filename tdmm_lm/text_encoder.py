@@ -17,7 +17,9 @@ from typing import Sequence
 
 import torch
 
+from tdmm_lm.artifacts import first_line
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.limits import check_size
 
 DEFAULT = "minilm"
 MAX_WORDS = 64  # word pieces per prompt; FaceScript prompts use under 40
@@ -50,12 +52,15 @@ class TextEncoder(torch.nn.Module):
         from transformers import AutoConfig, AutoModel, AutoTokenizer
         path = str(packaged_minilm_path()) if name_or_path == DEFAULT else name_or_path
         try:
-            config = AutoConfig.from_pretrained(path)
+            config = AutoConfig.from_pretrained(path, trust_remote_code=False)
             is_clip = config.model_type in ("clip", "clip_text_model", "siglip", "siglip_text_model")
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModel.from_pretrained(path, dtype=torch.float32)
-        except OSError as e:
-            raise TdmmError(f"text encoder {name_or_path!r}: cannot load ({str(e).splitlines()[0]})") from None
+            check_size(lambda: AutoModel.from_config(config), f"text encoder {name_or_path!r}",
+                       "model_parameters")
+            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+            model = AutoModel.from_pretrained(path, dtype=torch.float32, trust_remote_code=False)
+        except (OSError, ValueError, KeyError, TypeError) as e:   # a folder that is no model
+            raise TdmmError(f"text encoder {name_or_path!r}: cannot load a Hugging Face model "
+                            f"from it ({first_line(e)})") from None
         if hasattr(model, "text_model"):  # a full CLIP/SigLIP model: keep only its text tower
             model = model.text_model
         encoder = cls(name_or_path, tokenizer, model, is_clip=is_clip)

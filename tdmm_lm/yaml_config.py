@@ -22,6 +22,7 @@ from typing import Any, Iterable, TypeVar
 
 import yaml
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 
 T = TypeVar("T")
@@ -212,5 +213,6 @@ def check(ok: bool, field: str, problem: str) -> None:
 
 def save_config(config: Any, path: str | Path, header: str = "") -> None:
     """A config dataclass as YAML (``header``: comment lines written first)."""
-    Path(path).write_text(header + yaml.safe_dump(dataclasses.asdict(config), sort_keys=False))
+    atomic_write_text(Path(path),
+                      header + yaml.safe_dump(dataclasses.asdict(config), sort_keys=False))
 

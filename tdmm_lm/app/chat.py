@@ -77,7 +77,9 @@ class Chat:
         print(f"lm> {text}" if model else text, file=self.out, flush=True)
 
     def run(self, lines: Iterable[str]) -> int:
-        """Handle every line until ``/quit`` or the end of input; returns the exit status 0."""
+        """Handle every line until ``/quit`` or the end of input; returns the exit status: 0, or
+        2 when any line ended in an error (a script piping lines in must see that it failed)."""
+        errors = 0
         for line in lines:
             line = line.strip()
             if not line:
@@ -87,13 +89,15 @@ class Chat:
             try:
                 self.handle(line)
             except TdmmError as e:
+                errors += 1
                 print(f"error: {e}", file=self.err, flush=True)
             except Exception as e:   # a bug: say so in one line, keep the session alive
                 if self.debug:
                     raise
+                errors += 1
                 print(f"error: {type(e).__name__}: {e} (a bug; --debug shows the traceback)",
                       file=self.err, flush=True)
-        return 0
+        return 2 if errors else 0
 
     def handle(self, line: str) -> None:
         if not line.startswith("/"):

@@ -94,7 +94,8 @@ class Conversation:
         if seconds is not None:
             if not 0 < seconds <= MAX_SECONDS:
                 raise TdmmError(f"--seconds must be in (0, {MAX_SECONDS:g}], got {seconds:g}")
-            lengths = [max(1, round(seconds * self.model.fps))]
+            from tdmm_lm.generators import frames_for_seconds
+            lengths = frames_for_seconds(self.model, seconds)
         motion = self.model.generate([prompt], lengths, seed=self.seed)[0]
         motion.meta["prompt"] = prompt
         return motion
@@ -111,4 +112,7 @@ class Conversation:
         from tdmm_lm.geometry.render import render_to_file
         motion = self.current()
         geometry = geometry_for(motion.format.name, motion.channels, self.rig, self.flame_model)
-        return render_to_file(geometry, motion, out, captions=[self.label], fps=fps)
+        from tdmm_lm.atomic import atomic_file
+        with atomic_file(out) as tmp:    # geometry/render writes in place; rename when done
+            render_to_file(geometry, motion, tmp, captions=[self.label], fps=fps)
+        return Path(out)

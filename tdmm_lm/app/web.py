@@ -14,6 +14,7 @@ offline.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,11 +134,19 @@ class Demo:
 
 @contextmanager
 def _user_errors():
-    """Show a ``TdmmError`` as a gradio error toast (one line) instead of a failed request."""
+    """Show a ``TdmmError`` as a gradio error toast (one line) instead of a failed request,
+    with server temp paths (uploads, scratch files) cut to the file name."""
     try:
         yield
     except TdmmError as e:
-        raise gr.Error(str(e)) from None
+        raise gr.Error(public_message(str(e))) from None
+
+
+def public_message(text: str) -> str:
+    """``text`` with every path under the server's temp folder reduced to its file name: a
+    browser user needs the name they uploaded, not where the server keeps it."""
+    temp = re.escape(tempfile.gettempdir().rstrip("/"))
+    return re.sub(temp + r"/(?:[^\s/:'\"]+/)*([^\s/:'\"]+)", r"\1", text)
 
 
 def build_demo(model, *, seed: int = 0, rig: str | None = None, flame_model: str | None = None,

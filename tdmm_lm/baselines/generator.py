@@ -8,16 +8,19 @@ settings.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from tdmm_lm.artifacts import first_line, resolve_artifact
+from tdmm_lm.artifacts import first_line, load_errors, resolve_artifact
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.baselines.registry import baseline
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.generators import BuildContext, write_kind
+from tdmm_lm.limits import check_size
 from tdmm_lm.motion.types import Motion
 
 
@@ -26,15 +29,13 @@ def save_checkpoint(model, folder: str | Path, kind: str, *, run_config=None,
     """``save_pretrained`` (config.json + model.safetensors) + ``generator.json`` (so
     ``load_generator`` and ``tdmm-lm generate --model`` read it) + the run's resolved config
     (``config.yaml``, a ``BaselineConfig``) and validation metrics when given."""
-    import json
-
     folder = Path(folder)
     model.save_pretrained(folder)
     write_kind(folder, kind)
     if run_config is not None:
         run_config.save_yaml(folder / "config.yaml")
     if metrics is not None:
-        (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        atomic_write_text(folder / "metrics.json", json.dumps(metrics, indent=1))
 
 
 def load_model(kind: str, checkpoint: str | None, device: str | None = None):
@@ -44,9 +45,18 @@ def load_model(kind: str, checkpoint: str | None, device: str | None = None):
     if not checkpoint:
         raise TdmmError(f"the {kind} generator needs a checkpoint folder (a training run's best/)")
     path = resolve_artifact(checkpoint, kind)
+    cls = baseline(kind).model_class()
+    for name in ("config.json", "model.safetensors"):
+        if not (path / name).is_file():
+            raise TdmmError(f"{path}: not a complete {kind} checkpoint ({name} is missing)")
     try:
-        model = baseline(kind).model_class().from_pretrained(str(path), strict=True)
-    except (TypeError, KeyError, RuntimeError, ValueError) as e:
+        config = json.loads((path / "config.json").read_text())
+        if not isinstance(config, dict):
+            raise ValueError("config.json is not a JSON object")
+        # counted on the meta device first: a config asking for a huge network is one line
+        check_size(lambda: cls(**config), f"{path}/config.json")
+        model = cls.from_pretrained(str(path), strict=True)
+    except load_errors() as e:
         raise TdmmError(f"{path}: cannot load a {kind} model ({first_line(e)})") from None
     model = model.to(device or "cpu").eval()
     model.source = path

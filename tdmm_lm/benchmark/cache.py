@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.motion.types import Motion
 
 
@@ -84,4 +85,4 @@ def load_json(path: Path, key: str) -> dict[str, Any] | None:
 
 def save_json(path: Path, key: str, values: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"key": key, "values": values}, indent=1) + "\n")
+    atomic_write_text(path, json.dumps({"key": key, "values": values}, indent=1) + "\n")

@@ -33,6 +33,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from tdmm_lm.artifacts import EXTRACTOR, EXTRACTOR_FILE, resolve_artifact
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.training.config import TrainSection
 from tdmm_lm.yaml_config import ConfigMixin, check
 from tdmm_lm.errors import TdmmError
@@ -206,7 +207,7 @@ class TextMotionExtractor(nn.Module):
                   str(folder / WEIGHTS))
         self.config.save_yaml(folder / CONFIG, "# resolved extractor config (tdmm-lm eval train-extractor)\n")
         self.normalizer.save(folder / NORMALIZER)
-        (folder / META).write_text(json.dumps(
+        atomic_write_text(folder / META, json.dumps(
             {"format": self.format, "channels": list(self.channels), "fps": self.fps, **meta},
             indent=1) + "\n")
 

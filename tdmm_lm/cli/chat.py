@@ -23,9 +23,10 @@ def register(sub) -> None:
 
 def conversation_from_args(args):
     from tdmm_lm.app.session import Conversation, load_model
+    from tdmm_lm.device import check_device
 
-    return Conversation(load_model(args.model, device=args.device), seed=args.seed, rig=args.rig,
-                        flame_model=args.flame_model)
+    model = load_model(args.model, device=check_device(args.device))
+    return Conversation(model, seed=args.seed, rig=args.rig, flame_model=args.flame_model)
 
 
 def run(args) -> int:

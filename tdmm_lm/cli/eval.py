@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def register(sub) -> None:
     group = sub.add_parser("eval", help="train the benchmark's feature extractor and score models")
@@ -48,6 +50,9 @@ def run(args) -> int:
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
     cfg.__post_init__()   # validate the overrides like the file's own values
+    if not args.no_write:
+        from tdmm_lm.provenance import check_writable
+        check_writable(Path(cfg.results_dir) / cfg.name)   # before scoring, not after
     results = run_benchmark(cfg)
     if args.no_write:
         print(markdown(cfg, results))

@@ -25,7 +25,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from tdmm_lm.generators import BuildContext, load_generator
+    from tdmm_lm.device import check_device
+    from tdmm_lm.generators import (BuildContext, check_seconds, frames_for_seconds,
+                                    load_generator)
 
     out = Path(args.output)
     from tdmm_lm.geometry.render import FORMATS
@@ -33,10 +35,9 @@ def run(args) -> int:
         raise TdmmError(f"cannot write {out}: use one of {', '.join(MOTION_FILES + tuple(FORMATS))}")
     if not args.prompt.strip():
         raise TdmmError("the prompt is empty")
-    if args.seconds is not None and args.seconds <= 0:
-        raise TdmmError(f"--seconds must be > 0, got {args.seconds:g}")
-    generator = load_generator(args.model, BuildContext(device=args.device))
-    lengths = None if args.seconds is None else [max(1, round(args.seconds * generator.fps))]
+    check_seconds(args.seconds)
+    generator = load_generator(args.model, BuildContext(device=check_device(args.device)))
+    lengths = frames_for_seconds(generator, args.seconds)
     motion = generator.generate([args.prompt], lengths, seed=args.seed)[0]
     if out.suffix.lower() in MOTION_FILES:
         from tdmm_lm.motion import save
@@ -45,7 +46,9 @@ def run(args) -> int:
         from tdmm_lm.geometry import FaceGeometry
         from tdmm_lm.geometry.render import render_to_file
         geometry = FaceGeometry.for_format(motion.format, motion.channels, rig=args.rig)
-        render_to_file(geometry, motion, out, captions=[args.prompt], fps=motion.fps)
+        from tdmm_lm.atomic import atomic_file
+        with atomic_file(out) as tmp:    # geometry/render writes in place; rename when done
+            render_to_file(geometry, motion, tmp, captions=[args.prompt], fps=motion.fps)
     print(f"wrote {out} ({motion.num_frames} frames at {motion.fps:g} fps, "
           f"{motion.num_frames / motion.fps:.2f} s)")
     return 0

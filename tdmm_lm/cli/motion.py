@@ -46,7 +46,7 @@ def convert(args) -> int:
     pieces = load_pieces(args.input, gaps=policy_from_args(args))
     out = Path(args.output)
     for i, motion in enumerate(pieces, start=1):
-        if args.fps:
+        if args.fps is not None:   # 0, negative, nan and inf are refused by resample, not ignored
             motion = resample(motion, args.fps)
         path = out if len(pieces) == 1 else out.with_name(f"{out.stem}_p{i}{out.suffix}")
         save(motion, path)

@@ -47,7 +47,8 @@ def run(args) -> int:
     captions = args.caption
     if captions and other is not None and len(captions) == 1:
         captions = captions + [Path(args.compare).name]
-    out = render_to_file(geometry, motion, args.output, compare=other, captions=captions,
-                         fps=args.fps)
-    print(f"wrote {out}")
+    from tdmm_lm.atomic import atomic_file
+    with atomic_file(args.output) as tmp:    # geometry/render writes in place; rename when done
+        render_to_file(geometry, motion, tmp, compare=other, captions=captions, fps=args.fps)
+    print(f"wrote {args.output}")
     return 0

@@ -84,18 +84,36 @@ def read_codes(source: str) -> list[int]:
     """Ints separated by whitespace and/or commas from a file or ``-`` (stdin)."""
     from tdmm_lm.errors import TdmmError
 
+    from tdmm_lm.limits import check_limit, limit
+
+    # a code and its separator take at least 2 bytes: refuse a file that cannot fit the limit
+    # before reading it (a 12 MB file of 4M codes would otherwise reach the decoder)
+    most = int(limit("decode_codes")) * _MAX_CODE_BYTES
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+        if source == "-":
+            text = sys.stdin.read(most + 1)
+        else:
+            with open(source, encoding="utf-8", errors="replace") as f:
+                text = f.read(most + 1)
     except OSError as e:
         raise TdmmError(f"{source}: cannot read codes ({e.strerror})") from None
+    if len(text) > most:
+        raise TdmmError(f"{source}: more than {most} bytes, more than the "
+                        f"{limit('decode_codes'):g}-code limit can hold; set TDMM_MAX_DECODE_CODES "
+                        "to allow more")
     items = [t for t in re.split(r"[\s,]+", text.strip()) if t]
-    bad = next((t for t in items if not re.fullmatch(r"-?\d+", t)), None)
+    check_limit("decode_codes", len(items), f"{source}: number of codes")
+    # codes are small ints: 18 digits keeps int() and int64 tensors from overflowing
+    bad = next((t for t in items if not re.fullmatch(r"-?\d{1,18}", t)), None)
     if bad is not None:
-        raise TdmmError(f"{source}: {bad!r} is not an integer code (expect ints separated by "
-                        "spaces or commas)")
+        raise TdmmError(f"{source}: {bad[:20]!r}{'...' if len(bad) > 20 else ''} is not an "
+                        "integer code (expect small ints separated by spaces or commas)")
     if not items:
         raise TdmmError(f"{source}: no codes found")
     return [int(t) for t in items]
+
+
+_MAX_CODE_BYTES = 20   # the longest code ``read_codes`` accepts (18 digits, a sign) + a separator
 
 
 def decode(args) -> int:
@@ -124,11 +142,18 @@ def tokenize_dataset(args) -> int:
     from tdmm_lm.errors import TdmmError
     from tdmm_lm.vqvae.dataset import tokenize_dataset as run
 
-    if Path(args.out).resolve() == Path(args.dataset).resolve():
+    from tdmm_lm.atomic import atomic_folder
+
+    out = Path(args.out)
+    if out.resolve() == Path(args.dataset).resolve():
         raise TdmmError("--out must differ from the input dataset folder")
+    if out.exists() and not (out / "dataset_dict.json").is_file() and (
+            not out.is_dir() or any(out.iterdir())):
+        raise TdmmError(f"--out {out} exists and is not a dataset folder; refusing to replace it")
     tok = _tokenizer(args.model)
     dd = run(load_dataset_dict(args.dataset), tok)
-    dd.save_to_disk(args.out)
+    with atomic_folder(out, overwrite=True) as tmp:   # an old dataset stays until this one is whole
+        dd.save_to_disk(str(tmp))
     print(f"wrote {args.out} ({', '.join(f'{k} {len(v)}' for k, v in dd.items())}; "
           f"{tok.tokens_per_second:g} tokens/s, vocab {tok.vocab_size})")
     return 0

@@ -8,7 +8,6 @@ them to ``write_dataset``. Inputs it cannot use are recorded with ``SkipLog.skip
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Iterable
 import datasets
 import numpy as np
 
+from tdmm_lm.atomic import atomic_folder
 from tdmm_lm.data.card import CardInfo, render_card
 from tdmm_lm.data.schema import SPLITS, features, validate_row
 from tdmm_lm.data.splits import SplitSpec, assign_splits
@@ -92,16 +92,19 @@ def write_dataset(rows: Iterable[dict[str, Any]], out: str | Path, *, split: Spl
     dd = datasets.DatasetDict({
         name: _to_dataset([r for r in kept if assignment[r["id"]] == name], feats)
         for name in SPLITS})
-    dd.save_to_disk(str(out))
     channels = tuple(kept[0].get("channels") or ())
     card = CardInfo(name=info.name, source=info.source, license=info.license,
                     split_method=split.describe(), read=log.read, skipped=len(log.skipped),
                     channels=channels or channels_for(fmt, num_channels), format=fmt,
                     command=info.command)
-    (out / "README.md").write_text(render_card(dd, card), encoding="utf-8")
-    with open(out / SKIP_LOG, "w", encoding="utf-8") as f:
-        for entry in log.skipped + log.notes:   # notes have "note" where skips have "reason"
-            f.write(json.dumps(entry) + "\n")
+    # written beside ``out`` and renamed at the end: --overwrite keeps the old dataset until
+    # the new one is complete, and a killed run leaves no half-written folder at ``out``
+    with atomic_folder(out, overwrite=True) as tmp:
+        dd.save_to_disk(str(tmp))
+        (tmp / "README.md").write_text(render_card(dd, card), encoding="utf-8")
+        with open(tmp / SKIP_LOG, "w", encoding="utf-8") as f:
+            for entry in log.skipped + log.notes:   # notes have "note" where skips have "reason"
+                f.write(json.dumps(entry) + "\n")
     if push_to_hub:
         push_dataset(dd, out, push_to_hub, private=private)
     return dd
@@ -155,13 +158,15 @@ def _to_dataset(rows: list[dict[str, Any]], feats: datasets.Features) -> dataset
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
+    """Refuse, before any work, an ``out`` that ``--overwrite`` may not replace; nothing is
+    deleted here (``write_dataset`` swaps the new folder in once it is complete)."""
+    if out.exists() and not out.is_dir():
+        raise TdmmError(f"{out} is a file, not a dataset folder; choose another --out")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise TdmmError(f"{out} exists and is not empty; pass --overwrite or choose another --out")
         if not (out / "dataset_dict.json").exists():
             raise TdmmError(f"{out} is not a dataset folder; refusing to overwrite it")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
 
 
 def report(log: SkipLog, out: Path, dd: datasets.DatasetDict) -> None:

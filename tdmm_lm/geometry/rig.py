@@ -117,6 +117,14 @@ def load_rig(path: str | Path) -> BlendshapeRig:
     missing = [k for k in ("neutral", "deltas", "blendshape_names", "triangles") if k not in data]
     if missing:
         raise MotionFileError(path, f"not a blendshape rig: missing arrays {missing}")
+    bad = next((k for k, v in data.items() if k != "blendshape_names" and k != "units"
+                and v.dtype.kind not in "fiub"), None)
+    if bad is not None:   # strings or objects where numbers belong would fail deep in numpy
+        raise MotionFileError(path, f"array {bad!r} holds {data[bad].dtype} values, expected "
+                              "numbers", column=bad)
+    if data["triangles"].dtype.kind not in "iu":
+        raise MotionFileError(path, f"'triangles' holds {data['triangles'].dtype} values, "
+                              "expected integer vertex indices", column="triangles")
     return BlendshapeRig(
         neutral=data["neutral"].astype(np.float32), deltas=data["deltas"],
         blendshape_names=tuple(data["blendshape_names"].tolist()),

@@ -9,11 +9,11 @@ Kept as a Python string so it ships in the wheel without package-data rules.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tdmm_lm.hub.config import PublishConfig
+from tdmm_lm.hub.files import copy_file
 
 MODEL_CARD = """---
 {{ card_data }}
@@ -104,4 +104,4 @@ def copy_configs(source: Path, folder: Path, names: tuple[str, ...]) -> None:
     """Copy the files ``names`` that exist in ``source`` unless the model already wrote them."""
     for name in names:
         if (source / name).is_file() and not (folder / name).exists():
-            shutil.copy2(source / name, folder / name)
+            copy_file(source / name, folder / name, source)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.config import PublishConfig, Staged
+from tdmm_lm.hub.files import copy_file
 from tdmm_lm.hub.results import evaluation_section, selected_results
 
 MAX_SHARD_BYTES = 500_000_000   # the Hub's dataset viewer prefers parquet files under ~500 MB
@@ -27,7 +27,7 @@ def stage_dataset(config: PublishConfig, folder: Path) -> Staged:
         for i, name in enumerate(files[split]):
             ds.shard(n, i, contiguous=True).to_parquet(str(folder / name))
     if (config.source / "skipped.jsonl").is_file():
-        shutil.copy2(config.source / "skipped.jsonl", folder / "skipped.jsonl")
+        copy_file(config.source / "skipped.jsonl", folder / "skipped.jsonl", config.source)
 
     def verify(path: Path) -> list[str]:
         import datasets

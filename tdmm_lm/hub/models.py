@@ -8,7 +8,6 @@ and demands the same outputs.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.card import (ModelCardText, card_data, copy_configs, render_model_card,
                                training_text)
 from tdmm_lm.hub.config import PublishConfig, Staged
+from tdmm_lm.hub.files import copy_file
 from tdmm_lm.hub.results import evaluation_section
 
 PROBE_PROMPT = "a person smiles and then blinks"
@@ -205,8 +205,7 @@ def stage_baseline(config: PublishConfig, folder: Path) -> Staged:
     else:   # a checkpoint folder of safe files is its own repository
         for p in ckpt.rglob("*"):
             if p.is_file() and p.suffix.lower() in SAFE_SUFFIXES:
-                (folder / p.relative_to(ckpt)).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(p, folder / p.relative_to(ckpt))
+                copy_file(p, folder / p.relative_to(ckpt), ckpt)
     if not (folder / GENERATOR_FILE).is_file():
         write_kind(folder, kind)
     copy_configs(ckpt, folder, ("config.yaml", "metrics.json"))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from tdmm_lm.artifacts import first_line, hub_offline
+from tdmm_lm.atomic import atomic_folder
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.config import MARKER, PublishConfig, PublishReport
 from tdmm_lm.hub.dataset import stage_dataset
+from tdmm_lm.hub.files import check_links, check_staged
 from tdmm_lm.hub.models import stage_baseline, stage_llm, stage_tokenizer
 from tdmm_lm.hub.results import copy_results, json_strings
 
@@ -67,28 +67,22 @@ def upload(folder: Path, repo_id: str, repo_type: str, *, private: bool, message
 
 
 def build(config: PublishConfig) -> Path:
-    """Write into a scratch sibling of ``out``, verify, then move it into place."""
-    out = config.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    """Write into a scratch sibling of ``out``, verify that very folder, then rename it to
+    ``out`` (the folder that is uploaded is the one verified). A scratch folder left by a
+    killed publish is removed by the next one (``tdmm_lm.atomic``)."""
+    check_links(config.source)   # before any work: nothing outside the folder is read
+    with atomic_folder(config.out, overwrite=True) as scratch:
         staged = STAGERS[config.kind](config, scratch)
         copy_results(config, scratch)
         rows = [(f, human_size((scratch / f).stat().st_size)) for f in repo_files(scratch)
                 if f != "README.md"]
         (scratch / "README.md").write_text(staged.readme(rows), encoding="utf-8")
-        checks = check_repo_files(scratch) + staged.verify(scratch) + staged.extra_checks
+        checks = (check_repo_files(scratch) + check_staged(scratch) + staged.verify(scratch)
+                  + staged.extra_checks)
         (scratch / MARKER).write_text(json.dumps(
             {"kind": config.kind, "source": str(config.source.resolve()),
              "repo_id": config.repo_id, "checks": checks}, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        scratch.chmod(0o755)    # mkdtemp makes it owner-only
-        scratch.rename(out)
-    finally:
-        if scratch.exists():
-            shutil.rmtree(scratch)
-    return out
+    return config.out
 
 
 def check_repo_files(folder: Path) -> list[str]:
@@ -114,7 +108,7 @@ def check_repo_files(folder: Path) -> list[str]:
 
 def repo_files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
-                  if p.is_file() and p.name != MARKER)
+                  if p.is_file() and not p.is_symlink() and p.name != MARKER)
 
 
 def human_size(n: int) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.hub.config import PublishConfig
+from tdmm_lm.hub.files import copy_file
 
 # Keys under which a result names the model it measured (``vq_eval`` writes "run", the benchmark
 # "checkpoint"); a path under any other key (an input such as "tokenizer" or "dataset") does not
@@ -58,7 +58,7 @@ def copy_results(config: PublishConfig, folder: Path) -> None:
         (folder / "eval").mkdir(exist_ok=True)
         for p in (path, path.with_suffix(".md")):
             if p.is_file():
-                shutil.copy2(p, folder / "eval" / p.name)
+                copy_file(p, folder / "eval" / p.name, p.parent)
 
 
 def evaluation_section(config: PublishConfig) -> str:

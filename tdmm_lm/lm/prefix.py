@@ -21,8 +21,10 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
-from tdmm_lm.nn.code_gpt import CodeGPT, code_targets, interleaved_levels, next_code_loss
+from tdmm_lm.nn.code_gpt import (CodeGPT, code_targets, exact_lengths, interleaved_levels,
+                                 next_code_loss)
 
 FeatureFn = Callable[[Sequence[str]], "tuple[torch.Tensor, torch.Tensor]"]
 
@@ -68,19 +70,11 @@ class PrefixL2M(nn.Module):
                  *, temperature: float = 1.0, top_k: int = 0, seed: int = 0) -> list[list[int]]:
         """Code lists, one per row; a row with a length gets exactly that many codes (END is
         forbidden before and forced at it), others stop at END or ``max_tokens``."""
-        levels_rule = interleaved_levels(self.levels, self.gpt.num_codes // self.levels)
-        need = torch.tensor([-1 if n is None else min(n, self.max_tokens) for n in lengths])
-
-        def allowed(t: int, prefix: torch.Tensor) -> torch.Tensor:
-            mask = levels_rule(t, prefix).clone()   # the rule may hand out a broadcast view
-            fixed = need >= 0
-            mask[fixed & (need > t), -1] = False
-            mask[fixed & (need <= t)] = False
-            mask[fixed & (need <= t), -1] = True
-            return mask
-
+        need = [None if n is None else min(n, self.max_tokens) for n in lengths]
+        allowed = exact_lengths(interleaved_levels(self.levels, self.gpt.num_codes // self.levels),
+                                need)
         gen = torch.Generator(device=cond.device).manual_seed(seed)
-        longest = max(self.max_tokens if n < 0 else int(n) for n in need.tolist())
+        longest = max(self.max_tokens if n is None else int(n) for n in need)
         return self.gpt.generate(cond, cond_mask, max_tokens=longest, top_k=top_k or None,
                                  temperature=temperature or 1.0, greedy=temperature == 0,
                                  generator=gen, allowed=allowed)
@@ -93,7 +87,7 @@ class PrefixL2M(nn.Module):
         state = state_dict if state_dict is not None else self.state_dict()
         save_file({k: v.detach().contiguous().cpu() for k, v in state.items()},
                   str(folder / "model.safetensors"))
-        (folder / "config.json").write_text(json.dumps(self.settings, indent=1) + "\n")
+        atomic_write_text(folder / "config.json", json.dumps(self.settings, indent=1) + "\n")
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = "cpu") -> PrefixL2M:
@@ -119,7 +113,9 @@ def lm_features(model, tokenizer) -> FeatureFn:
     """The LM's last hidden states over the prompt's tokens, frozen (no gradient into the LM)."""
     @torch.no_grad()
     def encode(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        batch = tokenizer(list(texts), padding=True, return_tensors="pt", add_special_tokens=False)
+        from tdmm_lm.lm.prompts import plain_ids   # prompts are user text: no added tokens
+        batch = tokenizer.pad({"input_ids": [plain_ids(tokenizer, t) for t in texts]},
+                              return_tensors="pt")
         device = next(model.parameters()).device
         out = model(input_ids=batch["input_ids"].to(device),
                     attention_mask=batch["attention_mask"].to(device), output_hidden_states=True)

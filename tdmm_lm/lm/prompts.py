@@ -17,6 +17,7 @@ only (prompt labels are -100), and the answer ends with the tokenizer's eos toke
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -58,8 +59,9 @@ class Example:
 
 # ---- prompts (also used at inference) -----------------------------------------------------------
 def motion_message(span: str, question: str) -> dict[str, str]:
-    """The user turn that shows a motion span and asks about it."""
-    return {"role": "user", "content": f"{span}\n{question}"}
+    """The user turn that shows a motion span and asks about it. ``motion`` marks the span as
+    ours: it is the only part of any message whose motion tokens ``prompt_ids`` keeps."""
+    return {"role": "user", "content": f"{span}\n{question}", "motion": span}
 
 
 def chat_messages(span: str, question: str, history: Sequence[tuple[str, str]] = ()
@@ -158,9 +160,64 @@ def make_example(task: str, row: dict[str, Any], span: str, seconds: float,
 
 
 def prompt_ids(tokenizer, messages: list[dict[str, str]]) -> list[int]:
-    """Token ids of ``messages`` + the assistant generation prompt, via the chat template."""
+    """Token ids of ``messages`` + the assistant generation prompt, via the chat template.
+
+    User text is text: a question or prompt that contains ``<|im_end|>``, ``<|im_start|>`` or
+    ``<motion_0001>`` (any added or special token's string) is tokenised as those characters,
+    so it can neither forge a turn nor smuggle in motion. Only a message's ``motion`` span (our
+    own, see ``motion_message``) keeps its motion tokens. Text without such strings takes the
+    plain path, so its ids are exactly the template's tokenisation (as in training).
+    """
+    free = [_free_text(m) for m in messages]
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
+    if not any(_markers(tokenizer).search(f) for f in free):
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+    # render with a placeholder where each message's free text goes, then tokenise the template
+    # around the placeholders as usual and the free text with no added-token matching
+    marked = [{**m, "content": m["content"][:len(m["content"]) - len(f)] + _SLOT.format(i)}
+              for i, (m, f) in enumerate(zip(messages, free))]
+    text = tokenizer.apply_chat_template(marked, tokenize=False, add_generation_prompt=True)
+    ids: list[int] = []
+    for k, piece in enumerate(_SLOT_RE.split(text)):
+        if k % 2:
+            ids += plain_ids(tokenizer, free[int(piece)])
+        elif piece:
+            ids += tokenizer(piece, add_special_tokens=False)["input_ids"]
+    return ids
+
+
+# A placeholder no tokenizer or user writes: private-use characters around the message index.
+_SLOT = "\ue000{}\ue001"
+_SLOT_RE = re.compile("\ue000(\\d+)\ue001")
+
+
+def _free_text(message: dict[str, str]) -> str:
+    """The part of a message that came from a person (all of it but our motion span)."""
+    content, span = message["content"], message.get("motion")
+    return content[len(span):] if span and content.startswith(span) else content
+
+
+def _markers(tokenizer) -> re.Pattern:
+    """A pattern matching any added or special token's string (longest first), kept on the
+    tokenizer until its vocabulary grows."""
+    cached = getattr(tokenizer, "_tdmm_markers", None)
+    if cached is None or cached[0] != len(tokenizer):
+        names = set(tokenizer.get_added_vocab()) | set(tokenizer.all_special_tokens)
+        names = sorted((n for n in names if len(n) > 1), key=len, reverse=True)
+        cached = (len(tokenizer), re.compile("|".join(map(re.escape, names)) or r"(?!)"))
+        tokenizer._tdmm_markers = cached
+    return cached[1]
+
+
+def plain_ids(tokenizer, text: str) -> list[int]:
+    """``text`` tokenised as plain characters: each added/special token string in it is cut
+    after its first character, so the tokenizer cannot match it as that token."""
+    pattern, ids, rest = _markers(tokenizer), [], text
+    while (m := pattern.search(rest)) is not None:
+        cut = m.start() + 1
+        ids += tokenizer(rest[:cut], add_special_tokens=False)["input_ids"]
+        rest = rest[cut:]
+    return ids + (tokenizer(rest, add_special_tokens=False)["input_ids"] if rest else [])
 
 
 def encode_example(tokenizer, example: Example, max_length: int) -> tuple[list[int], list[int]]:

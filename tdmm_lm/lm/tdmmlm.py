@@ -28,9 +28,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from tdmm_lm.artifacts import TDMM_LM, resolve_artifact
+from tdmm_lm.artifacts import TDMM_LM, first_line, load_errors, resolve_artifact
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.generators import BuildContext, write_kind
+from tdmm_lm.limits import check_size
 from tdmm_lm.lm.config import LMConfig
 from tdmm_lm.lm.prompts import (DESCRIBE_QUESTIONS, chat_messages, generate_prompt, prompt_ids,
                                 round_seconds)
@@ -38,6 +39,7 @@ from tdmm_lm.lm.vocab import MotionVocab, resize_for, warn_problems
 from tdmm_lm.motion.types import Motion
 
 CONFIG_FILE = "config.yaml"
+PROMPT_ROOM = 128   # context tokens kept for the chat template and the prompt in L2M
 
 
 def load_lm(folder: Path, cfg: LMConfig, device: str | None = None):
@@ -50,11 +52,14 @@ def load_lm(folder: Path, cfg: LMConfig, device: str | None = None):
     tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"), trust_remote_code=False)
     dtype = getattr(torch, cfg.model.dtype)
     if (folder / "model").is_dir():
+        check_hf_size(folder / "model")
         model = AutoModelForCausalLM.from_pretrained(str(folder / "model"), dtype=dtype,
                                                      trust_remote_code=False)
     elif (folder / "adapter").is_dir():
         from peft import PeftModel
         base = str(folder / "base") if (folder / "base").is_dir() else cfg.model.base_model
+        if Path(base).is_dir():
+            check_hf_size(Path(base))
         model, _ = load_base(base, cfg.model.dtype)
         resize_for(model, tokenizer)
         model = PeftModel.from_pretrained(model, str(folder / "adapter"))
@@ -65,6 +70,16 @@ def load_lm(folder: Path, cfg: LMConfig, device: str | None = None):
     if device is not None:
         model = model.to(device)
     return model.eval(), tokenizer
+
+
+def check_hf_size(folder: Path) -> None:
+    """Refuse a model folder whose ``config.json`` asks for more than the ``model_parameters``
+    limit, counted on the meta device before any weight is allocated."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
+    check_size(lambda: AutoModelForCausalLM.from_config(config), f"{folder}/config.json",
+               "model_parameters")
 
 
 class _MotionSpan:
@@ -112,6 +127,20 @@ class TDMMLM:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    @property
+    def max_frames(self) -> int | None:
+        """The longest motion the model can write: the prefix model's code table, or the LM's
+        context less room for the prompt (None when the config does not say)."""
+        tok = self.motion_tokenizer
+        if self.prefix is not None:
+            codes = self.prefix.max_tokens
+        else:
+            context = getattr(self.model.config, "max_position_embeddings", None)
+            if not context:
+                return None
+            codes = context - PROMPT_ROOM
+        return max(0, codes // tok.levels) * tok.downsample
+
     # ---- loading / saving ---------------------------------------------------------------------------
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str | Path, device: str | None = None) -> TDMMLM:
@@ -120,7 +149,13 @@ class TDMMLM:
 
         folder = resolve_artifact(path_or_repo_id, TDMM_LM)
         cfg = LMConfig.from_yaml(folder / CONFIG_FILE)
-        model, tokenizer = load_lm(folder, cfg, device)
+        for part in ("tokenizer", "motion_tokenizer"):
+            if not (folder / part).is_dir():
+                raise TdmmError(f"{folder}: not a complete TDMM-LM run ({part}/ is missing)")
+        try:
+            model, tokenizer = load_lm(folder, cfg, device)
+        except load_errors() as e:   # damaged files fail in many types
+            raise TdmmError(f"{folder}: cannot load the language model ({first_line(e)})") from None
         motion_tokenizer = MotionTokenizer.from_pretrained(str(folder / "motion_tokenizer"))
         if device is not None:
             motion_tokenizer = motion_tokenizer.to(device)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.lm.args import LM_FLAGS, add_args
 from tdmm_lm.lm.config import LMConfig
@@ -144,7 +145,7 @@ class LMTask:
         TDMMLM(model.lm, self.tokenizer, self.vocab, self.motion_tokenizer, self.cfg, model.prefix,
                base_folder=None if self.cfg.model.base_model else self.base
                ).save_pretrained(folder, state_dict=lm_state, prefix_state=prefix_state or None)
-        (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        atomic_write_text(folder / "metrics.json", json.dumps(metrics, indent=1))
 
 
 def load_motion_tokenizer(path: str):

@@ -9,11 +9,13 @@
 Every loaded motion is checked: at least one frame, at most the ``motion_frames`` limit
 (``tdmm_lm/limits.py``), all values finite. Live Link Face takes with missing frames (tracking
 lost, timecodes skipped) follow a ``GapPolicy`` (``motion/gaps.py``): ``load`` returns one
-motion, ``load_pieces`` every piece of a take the policy splits.
+motion, ``load_pieces`` every piece of a take the policy splits. Sizes are checked before parsing (``tdmm_lm.limits``): the file,
+each CSV line and the CSV row count (streamed), and the unpacked size of an ``.npz``.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import zipfile
 from pathlib import Path
@@ -21,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from tdmm_lm.atomic import atomic_file
 from tdmm_lm.errors import MotionFileError, TdmmError
-from tdmm_lm.limits import limit
+from tdmm_lm.limits import check_limit, limit
 from tdmm_lm.motion import flame_files, livelinkface
 from tdmm_lm.motion.formats import get_format
 from tdmm_lm.motion.gaps import GapPolicy
@@ -54,7 +57,9 @@ def _load(path: str | Path, format: str | None, fps: float | None, gaps: GapPoli
     if not path.is_file():
         raise MotionFileError(path, "no such file" if not path.exists() else "not a file")
     suffix = path.suffix.lower()
+    check_limit("file_bytes", path.stat().st_size, f"{path}: file size in bytes")
     if suffix == ".csv":
+        _scan_csv(path)
         read = livelinkface.read_pieces if pieces else livelinkface.read_csv
         motions = read(path, fps=fps, gaps=gaps)
         motions = motions if pieces else [motions]
@@ -80,10 +85,11 @@ def save(motion: Motion, path: str | Path) -> Path:
         raise MotionFileError(path, f"cannot write {suffix!r}; use .csv (arkit61) or .npz")
     if path.parent and not path.parent.exists():
         raise MotionFileError(path, f"folder {path.parent} does not exist")
-    if suffix == ".csv":
-        livelinkface.write_csv(motion, path)
-    else:
-        _write_npz(motion, path)
+    with atomic_file(path) as tmp:   # a killed write never leaves a truncated file at ``path``
+        if suffix == ".csv":
+            livelinkface.write_csv(motion, tmp)
+        else:
+            _write_npz(motion, tmp)
     return path
 
 
@@ -91,9 +97,7 @@ def check(motion: Motion, path: str | Path) -> None:
     """Refuse empty, absurdly long or non-finite motion, naming the file, frame and channel."""
     if motion.num_frames == 0:
         raise MotionFileError(path, "motion has zero frames")
-    if motion.num_frames > limit("motion_frames"):
-        raise MotionFileError(path, f"motion has {motion.num_frames} frames, more than the "
-                              f"{limit('motion_frames'):g}-frame limit (TDMM_MAX_MOTION_FRAMES)")
+    check_limit("motion_frames", motion.num_frames, f"{path}: number of frames")
     bad = ~np.isfinite(motion.data)
     if bad.any():
         frame, col = np.argwhere(bad)[0]
@@ -101,7 +105,40 @@ def check(motion: Motion, path: str | Path) -> None:
                               f"({motion.data[frame, col]})", column=motion.channels[col])
 
 
+def _scan_csv(path: Path) -> None:
+    """Stream the file once, refusing a line longer than ``csv_line_bytes`` or more rows than
+    ``motion_frames`` before the reader loads it whole (memory stays at one line)."""
+    line_limit, frame_limit = int(limit("csv_line_bytes")), limit("motion_frames")
+    # the csv module refuses fields over its own limit (128 kB) with a traceback; a line we
+    # let through must also pass there
+    csv.field_size_limit(max(csv.field_size_limit(), line_limit))
+    rows = 0
+    with open(path, "rb") as f:
+        while line := f.readline(line_limit + 1):
+            if len(line) > line_limit and not line.endswith(b"\n"):
+                raise MotionFileError(path, f"line longer than {line_limit} bytes (a Live Link "
+                                      "Face row is about 1 kB; is this a CSV take?); set "
+                                      "TDMM_MAX_CSV_LINE_BYTES to allow more", row=rows + 1)
+            rows += 1
+            if rows - 1 > frame_limit:
+                raise MotionFileError(path, f"more than {frame_limit:g} frames, the "
+                                      "motion_frames limit; split the take or set "
+                                      "TDMM_MAX_MOTION_FRAMES")
+
+
+def _check_npz_members(path: Path) -> None:
+    """Refuse an archive whose arrays unpack to more than ``file_bytes`` (a small compressed
+    file can hold gigabytes of zeros)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(info.file_size for info in z.infolist())
+    except (OSError, zipfile.BadZipFile) as e:
+        raise MotionFileError(path, f"not a readable .npz archive ({e})") from None
+    check_limit("file_bytes", unpacked, f"{path}: unpacked size of the arrays in bytes")
+
+
 def _read_npz(path: Path, fps: float | None) -> Motion:
+    _check_npz_members(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -120,14 +157,47 @@ def _from_tdmm_npz(path: Path, arrays: dict[str, np.ndarray], fps: float | None)
     for key in ("fps", "format"):
         if key not in arrays:
             raise MotionFileError(path, f"tdmm-lm motion archive lacks {key!r}")
-    meta: dict[str, Any] = json.loads(str(arrays["meta_json"])) if "meta_json" in arrays else {}
+    meta = _meta(path, arrays["meta_json"]) if "meta_json" in arrays else {}
     meta["source"] = str(path)
+    data = arrays["data"]
+    if data.dtype.kind not in "fiub":   # strings or objects would fail deep inside float()
+        raise MotionFileError(path, f"'data' holds {data.dtype} values, expected numbers",
+                              column="data")
+    fps = fps or _scalar(path, arrays["fps"], "fps")
+    fmt = _text(path, arrays["format"], "format")
     try:
-        return Motion(arrays["data"], fps or float(arrays["fps"]), str(arrays["format"]),
-                      tuple(str(c) for c in arrays["channels"]), shape=arrays.get("shape"),
-                      meta=meta)
+        return Motion(data, fps, fmt, tuple(str(c) for c in np.atleast_1d(arrays["channels"])),
+                      shape=arrays.get("shape"), meta=meta)
     except TdmmError as e:
         raise MotionFileError(path, str(e)) from None
+
+
+def _scalar(path: Path, value: np.ndarray, key: str) -> float:
+    """A one-number array as a float; anything else names the key and what it held."""
+    if value.size != 1 or value.dtype.kind not in "fiub":
+        raise MotionFileError(path, f"{key!r} must be one number, got a {value.dtype} array of "
+                              f"shape {value.shape}", column=key)
+    return float(value.reshape(()))
+
+
+def _text(path: Path, value: np.ndarray, key: str) -> str:
+    if value.size != 1 or value.dtype.kind not in "US":
+        raise MotionFileError(path, f"{key!r} must be one string, got a {value.dtype} array of "
+                              f"shape {value.shape}", column=key)
+    return str(value.reshape(()))
+
+
+def _meta(path: Path, value: np.ndarray) -> dict[str, Any]:
+    """``meta_json``: a JSON object written by ``_write_npz``."""
+    try:
+        meta = json.loads(_text(path, value, "meta_json"))
+    except json.JSONDecodeError as e:
+        raise MotionFileError(path, f"'meta_json' is not valid JSON ({e.msg} at char {e.pos})",
+                              column="meta_json") from None
+    if not isinstance(meta, dict):
+        raise MotionFileError(path, f"'meta_json' must be a JSON object, got "
+                              f"{type(meta).__name__}", column="meta_json")
+    return meta
 
 
 def _write_npz(motion: Motion, path: Path) -> None:

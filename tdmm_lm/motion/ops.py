@@ -12,7 +12,9 @@ from typing import Iterable
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.limits import check_limit
 from tdmm_lm.motion.formats import get_format
 from tdmm_lm.motion.types import Motion
 
@@ -30,11 +32,13 @@ def resample(motion: Motion, fps: float) -> Motion:
     interpolation of axis-angle vectors gets wrong for large angles.
     """
     if not (np.isfinite(fps) and fps > 0):
-        raise TdmmError(f"target fps must be positive, got {fps}")
+        raise TdmmError(f"target fps must be a positive number, got {fps}")
+    check_limit("fps", fps, "target fps")
     if fps == motion.fps:
         return motion.replace()
     t_in = np.arange(motion.num_frames) / motion.fps
     n_out = int(np.floor((motion.num_frames - 1) * fps / motion.fps + 1e-9)) + 1
+    check_limit("motion_frames", n_out, f"resampling {motion.num_frames} frames to {fps:g} fps")
     t_out = np.arange(n_out) / fps
     out = np.empty((n_out, motion.data.shape[1]), dtype=np.float32)
     rotations = _rotation_triplets(motion)
@@ -179,7 +183,7 @@ class Normalizer:
                             f"channels; got {motion.format.name} with {len(motion.channels)}")
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({
+        atomic_write_text(Path(path), json.dumps({
             "format": self.format, "channels": list(self.channels),
             "mean": self.mean.tolist(), "std": self.std.tolist()}, indent=1))
 

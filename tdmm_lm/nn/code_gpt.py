@@ -37,7 +37,7 @@ decode. Callers that skip it must trim to a multiple of ``levels`` themselves.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -244,4 +244,20 @@ def interleaved_levels(levels: int, codebook_size: int) -> AllowedFn:
     def allowed(t: int, prefix: torch.Tensor) -> torch.Tensor:
         row = interleaved_level_mask(levels, codebook_size, t + 1, prefix.device)[t]
         return row.expand(prefix.shape[0], -1)
+    return allowed
+
+
+def exact_lengths(rule: AllowedFn, lengths: Sequence[int | None]) -> AllowedFn:
+    """``rule`` with per-row lengths: a row with a length may not write END before it and must
+    write END at it (so it gets exactly that many codes); rows with None keep ``rule``."""
+    need = torch.tensor([-1 if n is None else int(n) for n in lengths])
+
+    def allowed(t: int, prefix: torch.Tensor) -> torch.Tensor:
+        mask = rule(t, prefix).clone()   # the rule may hand out a broadcast view
+        fixed = (need >= 0).to(mask.device)
+        early, due = fixed & (need > t).to(mask.device), fixed & (need <= t).to(mask.device)
+        mask[early, -1] = False
+        mask[due] = False
+        mask[due, -1] = True
+        return mask
     return allowed

@@ -111,9 +111,13 @@ def evaluate_dataset(tokenizer, dataset: str, split: str = "test", *, rig=None, 
     from tdmm_lm.data.schema import split_motions
     from tdmm_lm.geometry import FaceGeometry
 
+    if limit is not None and limit < 1:
+        raise TdmmError(f"--limit must be at least 1 clip, got {limit}")
     dd = load_dataset_dict(dataset)
     if split not in dd:
         raise TdmmError(f"{dataset}: no split {split!r} (has {sorted(dd)})")
+    if len(dd[split]) == 0:
+        raise TdmmError(f"{dataset}: split {split!r} has no clips to evaluate")
     geometry = FaceGeometry.for_format(tokenizer.format, tokenizer.channels, rig=rig,
                                        flame_model=flame_model)
     metrics = evaluate_motions(tokenizer, split_motions(dd[split], limit), geometry)

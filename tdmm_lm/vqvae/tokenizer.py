@@ -28,6 +28,7 @@ from torch import nn
 
 from tdmm_lm.artifacts import MOTION_TOKENIZER, first_line, resolve_artifact
 from tdmm_lm.errors import TdmmError
+from tdmm_lm.limits import build_within_limit, check_limit
 from tdmm_lm.motion.ops import Normalizer, pad_batch, prepare_motion, resample
 from tdmm_lm.motion.types import Motion
 from tdmm_lm.vqvae.config import VQConfig
@@ -83,7 +84,7 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
         from safetensors.torch import load_file
 
         model_kwargs = {k: v for k, v in model_kwargs.items() if k in ("vq", "format", "channels", "fps")}
-        model = cls(**model_kwargs)
+        model = build_within_limit(lambda: cls(**model_kwargs), f"{model_id}/config.json")
         weights = Path(model_id) / SAFETENSORS_SINGLE_FILE
         model.load_state_dict(load_file(str(weights), device=str(map_location)), strict=True)
         return model
@@ -142,7 +143,12 @@ class MotionTokenizer(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
 
     def unflatten_codes(self, tokens: Sequence[int]) -> torch.Tensor:
         """The flat token list → ``codes[N, L]``; ``TdmmError`` for lists that cannot be codes."""
-        t = torch.as_tensor(list(tokens), dtype=torch.long)
+        tokens = list(tokens)
+        check_limit("decode_codes", len(tokens), "number of tokens to decode")
+        try:
+            t = torch.as_tensor(tokens, dtype=torch.long)
+        except (OverflowError, RuntimeError, TypeError, ValueError):
+            raise TdmmError(f"tokens must be integers in [0, {self.vocab_size})") from None
         if t.ndim != 1 or len(t) == 0 or len(t) % self.levels:
             raise TdmmError(f"expected a non-empty list of tokens whose length is a multiple of "
                             f"{self.levels} (residual levels), got {len(t)}")

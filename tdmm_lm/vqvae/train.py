@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.ops import Normalizer, pad_batch, random_crop
 from tdmm_lm.training import runner
@@ -102,7 +103,7 @@ class TokenizerTask:
     def save(self, model, folder: Path, metrics: dict, state_dict) -> None:
         model.save_pretrained(folder)
         self.cfg.save_yaml(folder / "config.yaml")
-        (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        atomic_write_text(folder / "metrics.json", json.dumps(metrics, indent=1))
 
 
 def train(cfg: VQConfig, *, rig=None, flame_model=None, progress: bool = True) -> Path:

@@ -237,8 +237,8 @@ def test_baseline_publish_reloads_the_generator(tmp_path, monkeypatch):
                                     "model.safetensors"]
     # a checkpoint whose copy would generate something else is caught
     (src / "config.json").write_text(json.dumps({"level": 0.5}))
-    monkeypatch.setattr("tdmm_lm.hub.models.shutil.copy2",
-                        lambda a, b: open(b, "w").write('{"level": 0.75}') if str(a).endswith(
+    monkeypatch.setattr("tdmm_lm.hub.models.copy_file",
+                        lambda a, b, root: open(b, "w").write('{"level": 0.75}') if str(a).endswith(
                             "config.json") else __import__("shutil").copyfile(a, b))
     from tdmm_lm.errors import TdmmError
     with pytest.raises(TdmmError, match="generates a different motion"):
@@ -284,3 +284,47 @@ def test_llm_tokenizer_needs_a_chat_template_and_the_motion_tokens(tmp_path):
         "text tokenizer with chat template and 8 added tokens (>= 8 motion tokens)"]
     with pytest.raises(TdmmError, match="8 added tokens, fewer than the 16 motion tokens"):
         check_llm_tokenizer(tmp_path, 16)
+
+
+def test_publish_refuses_a_symlink_leaving_the_folder(cli, tokenizer_dir, tmp_path, fake_hub):
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:secret\n")
+    (tokenizer_dir / "config.yaml").unlink()
+    (tokenizer_dir / "config.yaml").symlink_to(secret)
+    out = tmp_path / "repo"
+    for extra in (["--dry-run"], []):
+        rc, stdout, err = cli("publish", "tokenizer", tokenizer_dir.parent, "--repo-id",
+                              "someone/vq-tiny", "--out", out, *extra)
+        assert rc == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert "config.yaml: a symlink to" in err and "outside" in err
+        assert not out.exists() and not [c for c in fake_hub if c[0] == "upload_folder"]
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
+def test_publish_copies_links_inside_the_folder_as_plain_files(cli, tokenizer_dir, tmp_path,
+                                                                 fake_hub):
+    """A link that stays inside the folder is harmless: the repository gets a plain copy, and
+    what was verified is exactly what is uploaded."""
+    (tokenizer_dir / "real.yaml").write_text("model: {}\n")
+    (tokenizer_dir / "config.yaml").unlink()
+    (tokenizer_dir / "config.yaml").symlink_to("real.yaml")
+    out = tmp_path / "repo"
+    rc, stdout, err = cli("publish", "tokenizer", tokenizer_dir.parent, "--repo-id",
+                          "someone/vq-tiny", "--out", out)
+    assert rc == 0, err
+    assert "verified: regular files only (no symlinks)" in stdout
+    assert not any(p.is_symlink() for p in out.rglob("*"))
+    assert (out / "config.yaml").read_text() == "model: {}\n"
+    uploaded = [c for c in fake_hub if c[0] == "upload_folder"]
+    assert uploaded and uploaded[0][3] == sorted(p.name for p in out.iterdir())
+
+
+def test_publish_clears_the_scratch_folder_of_a_killed_run(cli, tokenizer_dir, tmp_path):
+    out = tmp_path / "repo"
+    stale = tmp_path / ".repo.partial-999999999-abcd"      # no such process: a killed publish
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"half")
+    rc, _, err = cli("publish", "tokenizer", tokenizer_dir.parent, "--repo-id", "someone/vq-tiny",
+                     "--dry-run", "--out", out)
+    assert rc == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "vq_run") == ["repo"]

@@ -62,7 +62,8 @@ def test_generate_loads_any_generator_folder(cli, tmp_path, monkeypatch):
 @pytest.mark.parametrize("args, message", [
     (["generate", "x", "--model", "{tmp}", "-o", "{tmp}/a.txt"], "cannot write"),
     (["generate", "x", "--model", "{tmp}", "-o", "{tmp}/a.csv"], "not a generator checkpoint"),
-    (["generate", "x", "--model", "{run}", "-o", "{tmp}/a.csv", "--seconds", "-1"], "--seconds must be > 0"),
+    (["generate", "x", "--model", "{run}", "-o", "{tmp}/a.csv", "--seconds", "-1"],
+     "--seconds must be a positive number"),
     (["describe", "{tmp}/missing.csv", "--model", "{run}"], "missing.csv"),
     (["describe", "{take}", "--model", "{tmp}"], "not a TDMM-LM model"),
 ])

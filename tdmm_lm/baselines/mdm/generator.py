@@ -31,6 +31,11 @@ class MDMGenerator(BaselineGenerator):
         return self.model.sample(cond, lengths, steps=self.steps, guidance_scale=self.guidance,
                                  eta=self.eta, generator=generator)
 
+    @property
+    def max_frames(self) -> int:
+        """The longest motion the model generates (longer asks are capped by ``sample``)."""
+        return self.model.cfg.max_frames
+
     def _format(self):
         return self.model.format, self.model.channels
 

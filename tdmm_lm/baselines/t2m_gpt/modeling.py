@@ -20,8 +20,8 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from tdmm_lm.baselines.t2m_gpt.configuration import T2MGPTConfig
-from tdmm_lm.nn.code_gpt import (CodeGPT, corrupt_codes, interleaved_level_mask, interleaved_levels,
-                                 next_code_loss)
+from tdmm_lm.nn.code_gpt import (CodeGPT, corrupt_codes, exact_lengths, interleaved_level_mask,
+                                 interleaved_levels, next_code_loss)
 from tdmm_lm.vqvae.tokenizer import MotionTokenizer
 
 
@@ -88,18 +88,33 @@ class T2MGPT(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
         return loss, {"loss": float(loss.detach()),
                       "accuracy": float((logits[:, :-1].argmax(-1) == codes)[mask].float().mean())}
 
+    @property
+    def max_frames(self) -> int:
+        """The longest motion the model can write (its position table), in frames."""
+        return self.gpt.max_tokens // self.tokenizer.levels * self.tokenizer.downsample
+
     @torch.no_grad()
-    def sample(self, cond: torch.Tensor, *, top_k: int | None = None, temperature: float | None = None,
+    def sample(self, cond: torch.Tensor, *, lengths: list[int] | None = None,
+               top_k: int | None = None, temperature: float | None = None,
                greedy: bool | None = None, generator: torch.Generator | None = None) -> list[list[int]]:
         """Code lists (whole token steps, END excluded) for text vectors ``cond [B, cond_dim]``.
+        ``lengths`` (frames) make each row cover at least that many frames (END is forbidden
+        until then and forced after: the asked length is honoured, not left to the model);
+        None lets the model end each motion. Lengths are capped at ``max_frames`` (as MDM's;
+        ``tdmm-lm generate`` refuses longer asks before sampling).
         Settings default to the config's; ``top_k`` 0/None = the full distribution."""
         c, tok = self.cfg, self.tokenizer
         top_k = c.top_k if top_k is None else top_k
         cond = cond.to(self.device, torch.float32)[:, None]
         mask = torch.ones(cond.shape[:2], dtype=torch.bool, device=cond.device)
+        rule = interleaved_levels(tok.levels, tok.codebook_size)
         # a sample that never emits END stops on a whole step
         max_tokens = self.gpt.max_tokens // tok.levels * tok.levels
+        if lengths is not None:
+            steps = [-(-min(int(n), self.max_frames) // tok.downsample) for n in lengths]
+            need = [s * tok.levels for s in steps]
+            rule, max_tokens = exact_lengths(rule, need), max(need)
         return self.gpt.generate(cond, mask, max_tokens=max_tokens, top_k=top_k or None,
                                  temperature=c.temperature if temperature is None else temperature,
                                  greedy=c.greedy if greedy is None else greedy, generator=generator,
-                                 allowed=interleaved_levels(tok.levels, tok.codebook_size))
+                                 allowed=rule)
