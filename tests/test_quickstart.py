@@ -12,9 +12,9 @@ MICRO = """\
 corpus: {num_samples: 120, seed: 0}
 vqvae: {config: configs/vqvae/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 8, model.width: 32, model.codebook_size: 64, model.code_dim: 16}}
 lm: {config: configs/lm/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 4, data.max_val_samples: 8}}
-mdm: {config: configs/baselines/mdm_tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.max_val_samples: 8}}
-t2m_gpt: {config: configs/baselines/t2m_gpt_tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.max_val_samples: 8}}
-extractor: {config: configs/benchmark/extractor_facescript.yaml, overrides: {steps: 10, eval_every: 10}}
+mdm: {config: configs/baselines/mdm_tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, data.max_val_samples: 8}}
+t2m_gpt: {config: configs/baselines/t2m_gpt_tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, data.max_val_samples: 8}}
+extractor: {config: configs/benchmark/extractor_facescript.yaml, overrides: {train.steps: 10, train.eval_every: 10}}
 benchmark: {config: eval/benchmarks/facescript.yaml, overrides: {replications: 2, diversity_times: 4, mm_times: 1, batch_size: 8}}
 examples: 1
 """

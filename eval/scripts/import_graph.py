@@ -29,7 +29,7 @@ from pathlib import Path
 
 # rank of each top-level part of the package: lower ranks must not import higher ones
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("tdmm_lm", "errors", "limits", "safe_pickle", "yaml_config", "provenance",
+    ("foundation", ("tdmm_lm", "errors", "limits", "safe_pickle", "yaml_config", "provenance", "atomic", "device",
                     "artifacts", "text_encoder", "nn", "training")),
     ("motion", ("motion",)),
     ("data, geometry", ("data", "geometry")),
