@@ -15,7 +15,6 @@ each CSV line and the CSV row count (streamed), and the unpacked size of an ``.n
 
 from __future__ import annotations
 
-import csv
 import json
 import zipfile
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 
 from tdmm_lm.atomic import atomic_file
 from tdmm_lm.errors import MotionFileError, TdmmError
-from tdmm_lm.limits import check_limit, limit
+from tdmm_lm.limits import check_limit
 from tdmm_lm.motion import flame_files, livelinkface
 from tdmm_lm.motion.formats import get_format
 from tdmm_lm.motion.gaps import GapPolicy
@@ -59,7 +58,6 @@ def _load(path: str | Path, format: str | None, fps: float | None, gaps: GapPoli
     suffix = path.suffix.lower()
     check_limit("file_bytes", path.stat().st_size, f"{path}: file size in bytes")
     if suffix == ".csv":
-        _scan_csv(path)
         read = livelinkface.read_pieces if pieces else livelinkface.read_csv
         motions = read(path, fps=fps, gaps=gaps)
         motions = motions if pieces else [motions]
@@ -103,27 +101,6 @@ def check(motion: Motion, path: str | Path) -> None:
         frame, col = np.argwhere(bad)[0]
         raise MotionFileError(path, f"frame {frame} has a non-finite value "
                               f"({motion.data[frame, col]})", column=motion.channels[col])
-
-
-def _scan_csv(path: Path) -> None:
-    """Stream the file once, refusing a line longer than ``csv_line_bytes`` or more rows than
-    ``motion_frames`` before the reader loads it whole (memory stays at one line)."""
-    line_limit, frame_limit = int(limit("csv_line_bytes")), limit("motion_frames")
-    # the csv module refuses fields over its own limit (128 kB) with a traceback; a line we
-    # let through must also pass there
-    csv.field_size_limit(max(csv.field_size_limit(), line_limit))
-    rows = 0
-    with open(path, "rb") as f:
-        while line := f.readline(line_limit + 1):
-            if len(line) > line_limit and not line.endswith(b"\n"):
-                raise MotionFileError(path, f"line longer than {line_limit} bytes (a Live Link "
-                                      "Face row is about 1 kB; is this a CSV take?); set "
-                                      "TDMM_MAX_CSV_LINE_BYTES to allow more", row=rows + 1)
-            rows += 1
-            if rows - 1 > frame_limit:
-                raise MotionFileError(path, f"more than {frame_limit:g} frames, the "
-                                      "motion_frames limit; split the take or set "
-                                      "TDMM_MAX_MOTION_FRAMES")
 
 
 def _check_npz_members(path: Path) -> None:

@@ -178,12 +178,15 @@ def _stream_lines(path: Path) -> Iterator[str]:
             if b"\x00" in f.read(4096):
                 raise MotionFileError(path, "binary data, not a CSV text file")
             f.seek(0)
-            max_line = limit("csv_line_bytes")
-            for n, raw in enumerate(f, start=1):
-                if len(raw) > max_line:
-                    raise MotionFileError(path, f"line is {len(raw)} bytes, over the limit of "
-                                          f"{max_line:g} (set TDMM_MAX_CSV_LINE_BYTES to allow "
-                                          "more); is this a Live Link Face CSV?", row=n)
+            max_line = int(limit("csv_line_bytes"))
+            n = 0
+            # readline with a bound: a huge single-line file is refused after max_line bytes
+            while raw := f.readline(max_line + 1):
+                n += 1
+                if len(raw) > max_line and not raw.endswith(b"\n"):
+                    raise MotionFileError(path, f"line longer than {max_line} bytes (a Live Link "
+                                          "Face row is about 1 kB; is this a CSV take?); set "
+                                          "TDMM_MAX_CSV_LINE_BYTES to allow more", row=n)
                 try:
                     yield raw.decode("utf-8-sig" if n == 1 else "utf-8").rstrip("\r\n")
                 except UnicodeDecodeError as e:
@@ -195,6 +198,9 @@ def _stream_lines(path: Path) -> Iterator[str]:
 
 def _stream_rows(path: Path) -> _Rows:
     """Parse the header and every row, one line at a time (see ``_Rows``)."""
+    # the csv module refuses fields over its own limit (128 kB) with a traceback: a line the
+    # csv_line_bytes limit lets through must pass there too
+    csv.field_size_limit(max(csv.field_size_limit(), int(limit("csv_line_bytes"))))
     reader = csv.reader(_stream_lines(path))
     header = [h.strip() for h in next(reader, [])]
     if not any(header):
@@ -223,7 +229,8 @@ def _stream_rows(path: Path) -> _Rows:
         rows.timecodes.append(row[0].strip())
         rows.lines.append(n)
         if len(rows.lines) > max_rows:
-            check_limit("motion_frames", len(rows.lines), f"{path}: rows")
+            raise MotionFileError(path, f"more than {max_rows:g} frames, the motion_frames limit; "
+                                  "split the take or set TDMM_MAX_MOTION_FRAMES", row=n)
     if short is not None:
         rows.truncated_line = short[0]
     if not rows.lines:
