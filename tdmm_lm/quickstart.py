@@ -1,11 +1,16 @@
 """``tdmm-lm quickstart [--out DIR] [--preset configs/presets/tiny.yaml]``: the whole pipeline on
 the embedded default.
 
-FaceScript corpus → motion tokenizer → tokenised dataset → TDMM-LM (both directions) → MDM and
-T2M-GPT → benchmark extractor → benchmark table (LM vs baselines vs ground truth vs random, with
+FaceScript corpus → motion tokenizer → tokenised dataset → TDMM-LM (its M2L and L2M halves
+trained apart, then joined) → MDM and T2M-GPT → benchmark extractor → benchmark table (LM vs baselines vs ground truth vs random, with
 95% CIs) → rendered examples → ``REPORT.md``. Each stage writes into its own folder under
 ``--out`` and is skipped when its output already exists, so rerunning resumes where it stopped
 (and the trainers resume inside a stage from their ``last/`` checkpoint).
+
+Stages that do not need each other's output run side by side (``workers`` in the preset, 2 by
+default: every trainer here uses one thread, so a 2-core machine does two stages at once):
+the extractor trains while the tokenizer does, the L2M half and the baselines while the LM's
+M2L half does, and the examples render while the benchmark runs.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from tdmm_lm.yaml_config import ConfigMixin, apply_overrides, from_mapping, load
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PRESET = "configs/presets/tiny.yaml"
+L2M_MARKER = "best/prefix/model.safetensors"   # what an l2m.train: prefix run leaves
 
 
 @dataclass
@@ -53,15 +59,19 @@ class Preset(ConfigMixin):
 
     corpus: dict[str, Any]
     vqvae: StageConfig
-    lm: StageConfig
+    lm: StageConfig           # the LM's M2L half (l2m.train: lm) ...
+    lm_l2m: StageConfig       # ... and its prefix L2M half (l2m.train: prefix), trained side by side
     mdm: StageConfig
     t2m_gpt: StageConfig
     extractor: StageConfig
     benchmark: StageConfig
     examples: int = 3
+    workers: int = 2          # stages run at once (each trainer uses one thread); 1 = in order
 
     def __post_init__(self) -> None:
-        for name in ("vqvae", "lm", "mdm", "t2m_gpt", "extractor", "benchmark"):
+        if self.workers < 1:
+            raise TdmmError(f"quickstart preset: workers must be >= 1, got {self.workers}")
+        for name in ("vqvae", "lm", "lm_l2m", "mdm", "t2m_gpt", "extractor", "benchmark"):
             getattr(self, name).path()  # fail now, not after the first stages have trained
 
 
@@ -72,6 +82,7 @@ class Stage:
     run: Callable[[], Any]
     kind: str = ""            # done when the folder (or its best/) holds this artifact kind ...
     marker: str = ""          # ... or, for a stage that writes no artifact, this file in it
+    needs: tuple[str, ...] = ()   # stages whose output this one reads
 
     def done(self) -> bool:
         if self.kind:
@@ -89,23 +100,31 @@ class Quickstart:
         o = self.out
         self.corpus, self.codes = o / "data" / "facescript", o / "data" / "facescript_codes"
         self.vq, self.lm = o / "vq", o / "lm"
+        self.lm_m2l, self.lm_l2m = o / "lm_m2l", o / "lm_l2m"
         self.mdm, self.t2m_gpt = o / "mdm", o / "t2m_gpt"
         self.extractor, self.benchmark = o / "extractor", o / "benchmark"
         self.examples = o / "examples"
         self.timings: dict[str, float] = {}
+        self.progress = True      # trainers' progress bars (off when stages run side by side)
 
     # --- stages --------------------------------------------------------------------------
     def stages(self) -> list[Stage]:
+        corpus, codes, models = ("FaceScript corpus",), ("tokenised dataset",), ("TDMM-LM", "MDM", "T2M-GPT")
+        # listed in start order: when two stages are ready, the earlier (longer) one goes first
         return [
             Stage("FaceScript corpus", self.corpus, self.make_corpus, DATASET),
-            Stage("motion tokenizer", self.vq, self.train_tokenizer, MOTION_TOKENIZER),
-            Stage("tokenised dataset", self.codes, self.tokenize, DATASET),
-            Stage("TDMM-LM", self.lm, self.train_lm, TDMM_LM),
-            Stage("MDM", self.mdm, self.train_mdm, "mdm"),
-            Stage("T2M-GPT", self.t2m_gpt, self.train_t2m_gpt, "t2m-gpt"),
-            Stage("benchmark extractor", self.extractor, self.train_extractor, EXTRACTOR),
-            Stage("benchmark", self.benchmark, self.run_benchmark, marker="results.json"),
-            Stage("rendered examples", self.examples, self.render_examples, marker="examples.json"),
+            Stage("motion tokenizer", self.vq, self.train_tokenizer, MOTION_TOKENIZER, needs=corpus),
+            Stage("tokenised dataset", self.codes, self.tokenize, DATASET, needs=("motion tokenizer",)),
+            Stage("TDMM-LM M2L", self.lm_m2l, self.train_lm_m2l, TDMM_LM, needs=codes),
+            Stage("TDMM-LM L2M", self.lm_l2m, self.train_lm_l2m, marker=L2M_MARKER, needs=codes),
+            Stage("MDM", self.mdm, self.train_mdm, "mdm", needs=codes),
+            Stage("T2M-GPT", self.t2m_gpt, self.train_t2m_gpt, "t2m-gpt", needs=codes),
+            Stage("benchmark extractor", self.extractor, self.train_extractor, EXTRACTOR, needs=corpus),
+            Stage("TDMM-LM", self.lm, self.attach_lm, TDMM_LM, needs=("TDMM-LM M2L", "TDMM-LM L2M")),
+            Stage("benchmark", self.benchmark, self.run_benchmark, marker="results.json",
+                  needs=(*models, "benchmark extractor")),
+            Stage("rendered examples", self.examples, self.render_examples, marker="examples.json",
+                  needs=models),
         ]
 
     def make_corpus(self) -> None:
@@ -132,7 +151,8 @@ class Quickstart:
         from tdmm_lm.vqvae.train import train
 
         train(self.preset.vqvae.load(VQConfig, {"data.dataset": str(self.corpus),
-                                                "train.out": str(self.vq)}), rig=self.rig)
+                                                "train.out": str(self.vq)}), rig=self.rig,
+              progress=self.progress)
 
     def tokenize(self) -> None:
         from tdmm_lm.data.schema import load_dataset_dict
@@ -142,13 +162,24 @@ class Quickstart:
         tok = MotionTokenizer.from_pretrained(self.vq)
         tokenize_dataset(load_dataset_dict(str(self.corpus)), tok).save_to_disk(str(self.codes))
 
-    def train_lm(self) -> None:
+    def train_lm_m2l(self) -> None:
+        self._train_lm(self.preset.lm, self.lm_m2l, "lm")
+
+    def train_lm_l2m(self) -> None:
+        self._train_lm(self.preset.lm_l2m, self.lm_l2m, "prefix")
+
+    def _train_lm(self, stage: StageConfig, out: Path, part: str) -> None:
         from tdmm_lm.lm.config import LMConfig
         from tdmm_lm.lm.train import train
 
-        train(self.preset.lm.load(LMConfig, {"data.dataset": str(self.codes),
-                                              "data.motion_tokenizer": str(self.vq),
-                                              "train.out": str(self.lm)}))
+        train(stage.load(LMConfig, {"data.dataset": str(self.codes),
+                                    "data.motion_tokenizer": str(self.vq), "train.out": str(out),
+                                    "l2m.mode": "prefix", "l2m.train": part}),
+              progress=self.progress)
+
+    def attach_lm(self) -> None:
+        from tdmm_lm.lm.attach import attach_l2m
+        attach_l2m(self.lm_m2l, self.lm_l2m, self.lm)
 
     def train_mdm(self) -> None:
         self._train_baseline(self.preset.mdm, self.mdm)
@@ -161,13 +192,15 @@ class Quickstart:
         from tdmm_lm.baselines.train import train
 
         train(stage.load(BaselineConfig, {"data.dataset": str(self.codes), "train.out": str(out),
-                                          "data.motion_tokenizer": str(self.vq)}))
+                                          "data.motion_tokenizer": str(self.vq)}),
+              progress=self.progress)
 
     def train_extractor(self) -> None:
         from tdmm_lm.benchmark.extractor import ExtractorConfig, train_extractor
 
         train_extractor(self.preset.extractor.load(ExtractorConfig, {
-            "data.dataset": str(self.corpus), "train.out": str(self.extractor)}))
+            "data.dataset": str(self.corpus), "train.out": str(self.extractor)}),
+            progress=self.progress)
 
     def run_benchmark(self) -> None:
         """The benchmark file's protocol on this run's data, with every model trained here."""
@@ -240,28 +273,63 @@ class Quickstart:
             Image.fromarray(sheet).save(stem.with_suffix(".png"))
             records.append({"prompt": row["text"], "id": row["id"], "seconds": round(seconds, 2),
                             "lm_description": descriptions[k],
+                            "lm_description_check": description_check(descriptions[k],
+                                                                      row["attributes"]),
                             "mp4": stem.with_suffix(".mp4").name, "png": stem.with_suffix(".png").name})
         atomic_write_text(self.examples / "examples.json", json.dumps(records, indent=2) + "\n")
 
     # --- driver --------------------------------------------------------------------------
-    def run(self, *, progress: bool = True) -> Path:
+    def run(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
         stages = self.stages()
-        for k, stage in enumerate(stages, 1):
-            head = f"[{k}/{len(stages)}] {stage.name}"
+        heads = {s.name: f"[{k}/{len(stages)}] {s.name}" for k, s in enumerate(stages, 1)}
+        todo = []
+        for stage in stages:
             if stage.done():
-                print(f"{head}: done already ({stage.folder})", flush=True)
-                continue
-            print(f"{head} ...", flush=True)
-            start = time.perf_counter()
-            stage.run()
-            self.timings[stage.name] = time.perf_counter() - start
-            if not stage.done():
-                raise RuntimeError(f"stage {stage.name} finished without its output in {stage.folder}")
-            self._save_timings()  # after every stage: a rerun reports the stages it skips
-            print(f"{head}: {self.timings[stage.name]:.0f} s", flush=True)
+                print(f"{heads[stage.name]}: done already ({stage.folder})", flush=True)
+            else:
+                todo.append(stage)
+        start = time.perf_counter()
+        if self.preset.workers == 1 or len(todo) <= 1:
+            for stage in todo:
+                print(f"{heads[stage.name]} ...", flush=True)
+                self._finished(stage, run_stage(self, stage.name), heads)
+        else:
+            self._run_side_by_side(todo, heads)
+        if todo:
+            self.timings["wall clock"] = time.perf_counter() - start
         self._save_timings()
         return self.write_report()
+
+    def _run_side_by_side(self, todo: list[Stage], heads: dict[str, str]) -> None:
+        """Up to ``preset.workers`` stages at once, each in its own process, every stage
+        started as soon as the stages it needs are done."""
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        waiting, running = list(todo), {}
+        pending = {s.name for s in todo}
+        # spawn: a fresh interpreter per worker (no forked torch/OpenMP state)
+        with ProcessPoolExecutor(self.preset.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            while waiting or running:
+                for stage in [s for s in waiting if not pending & set(s.needs)]:
+                    if len(running) == self.preset.workers:
+                        break
+                    print(f"{heads[stage.name]} ... (side by side, progress bars off)", flush=True)
+                    running[pool.submit(run_stage, self, stage.name, progress=False)] = stage
+                    waiting.remove(stage)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    stage = running.pop(future)
+                    self._finished(stage, future.result(), heads)   # re-raises a stage's error
+                    pending.discard(stage.name)
+
+    def _finished(self, stage: Stage, seconds: float, heads: dict[str, str]) -> None:
+        if not stage.done():
+            raise RuntimeError(f"stage {stage.name} finished without its output in {stage.folder}")
+        self.timings[stage.name] = seconds
+        self._save_timings()  # after every stage: a rerun reports the stages it skips
+        print(f"{heads[stage.name]}: {seconds:.0f} s", flush=True)
 
     def _save_timings(self) -> None:
         path = self.out / "timings.json"
@@ -287,8 +355,10 @@ class Quickstart:
             folder = stage.folder
             minutes = f"{timings[stage.name] / 60:.1f}" if stage.name in timings else "-"
             lines.append(f"| {stage.name} | [{folder.relative_to(self.out)}]({folder.relative_to(self.out)}) | {minutes} |")
-        total = sum(timings.values()) / 60
-        lines += ["", f"Total: {total:.1f} minutes.", ""]
+        stage_minutes = sum(v for k, v in timings.items() if k != "wall clock") / 60
+        total = timings.get("wall clock", stage_minutes * 60) / 60
+        lines += ["", f"Total: {total:.1f} minutes of wall clock ({stage_minutes:.1f} stage-minutes; "
+                  f"up to {self.preset.workers} stages side by side).", ""]
         table = self.benchmark / "results.md"
         if table.exists():  # the runner's tables, one heading level down, without its environment
             body = table.read_text().split("\n", 1)[1].split("## Environment")[0].strip()
@@ -300,6 +370,7 @@ class Quickstart:
             lines += [f"**{k}. {ex['prompt']}** ({ex['seconds']} s) — "
                       f"[video](examples/{ex['mp4']})", "",
                       f"TDMM-LM describes the reference motion as: *{ex['lm_description']}*", "",
+                      f"Checked against the clip's script: {ex['lm_description_check']['summary']}", "",
                       f"![example {k}](examples/{ex['png']})", ""]
         lm, take = self.lm, "MY_TAKE.csv"
         lines += [
@@ -313,3 +384,33 @@ class Quickstart:
         report = self.out / "REPORT.md"
         atomic_write_text(report, "\n".join(lines))
         return report
+
+
+def run_stage(quickstart: Quickstart, name: str, *, progress: bool = True) -> float:
+    """Run one stage of ``quickstart`` (in this process or a worker's); returns its seconds."""
+    quickstart.progress = progress
+    stage = next(s for s in quickstart.stages() if s.name == name)
+    start = time.perf_counter()
+    stage.run()
+    return time.perf_counter() - start
+
+
+def description_check(description: str, attributes) -> dict[str, Any]:
+    """How a description agrees with a clip's FaceScript attributes (the benchmark's parser):
+    emotion, the scripted actions it names, head motion, and a one-line summary."""
+    from tdmm_lm.data.facescript.parse import attribute_scores, parse_description
+
+    attrs = json.loads(attributes) if isinstance(attributes, str) else attributes
+    parsed = parse_description(description)
+    scores = attribute_scores(parsed, attrs)
+    scripted = [seg["action"] for seg in attrs["segments"]]
+    named = [name for name, _ in parsed.actions]
+    correct = bool(scores["emotion"] and scores["head_motion"] and scores["actions"] == 1.0
+                   and scores["action_precision"] == 1.0)
+    summary = (f"{'correct' if correct else 'wrong'}: emotion {parsed.emotion} "
+               f"({'right' if scores['emotion'] else 'scripted: ' + attrs['emotion']}); "
+               f"names {', '.join(named) or 'no action'} of scripted {', '.join(scripted)}; "
+               f"head motion {'right' if scores['head_motion'] else 'wrong'}")
+    return {"correct": correct, "emotion": bool(scores["emotion"]),
+            "actions_named": scores["actions"], "action_precision": scores["action_precision"],
+            "head_motion": bool(scores["head_motion"]), "summary": summary}

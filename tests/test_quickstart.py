@@ -12,6 +12,7 @@ MICRO = """\
 corpus: {num_samples: 120, seed: 0}
 vqvae: {config: configs/vqvae/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 8, model.width: 32, model.codebook_size: 64, model.code_dim: 16}}
 lm: {config: configs/lm/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 4, data.max_val_samples: 8}}
+lm_l2m: {config: configs/lm/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 4, data.max_val_samples: 8}}
 mdm: {config: configs/baselines/mdm_tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, data.max_val_samples: 8}}
 t2m_gpt: {config: configs/baselines/t2m_gpt_tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, data.max_val_samples: 8}}
 extractor: {config: configs/benchmark/extractor_facescript.yaml, overrides: {train.steps: 10, train.eval_every: 10}}
@@ -34,12 +35,15 @@ def test_quickstart_runs_every_stage_then_resumes(tmp_path, cli):
     assert (out / "examples" / example["mp4"]).stat().st_size > 10_000
     assert f"examples/{example['png']}" in report and example["prompt"] in report
     timings = json.loads((out / "timings.json").read_text())
-    assert len(timings) == 9
+    assert len(timings) == 12 and "wall clock" in timings     # 11 stages and the whole run
+    # two workers: stages overlapped, so the run took less than its stages one after another
+    assert timings["wall clock"] < sum(v for k, v in timings.items() if k != "wall clock")
+    assert "side by side" in stdout
     assert "tdmm-lm chat --model" in stdout
 
     rc, stdout, err = cli("quickstart", "--out", out, "--preset", preset)
     assert rc == 0, err
-    assert stdout.count("done already") == 9
+    assert stdout.count("done already") == 11
 
 
 def test_quickstart_preset_errors(tmp_path, cli):

@@ -1,9 +1,9 @@
 """TDMM-LM on the subject-disjoint FaceScript test split: M2L and L2M, every run in one table.
 
-    tdmm-lm llm train --config configs/lm/tiny.yaml                                   # vocab L2M
-    tdmm-lm llm train --config configs/lm/tiny_prefix.yaml
+    tdmm-lm llm train --config configs/lm/tiny_vocab.yaml                             # vocab L2M
+    tdmm-lm llm train --config configs/lm/tiny.yaml                                   # prefix L2M
     nice -n 5 python eval/scripts/lm_eval.py --dataset runs/facescript_codes \\
-        --runs vocab=runs/lm_tiny prefix=runs/lm_tiny_prefix
+        --runs vocab=runs/lm_tiny_vocab prefix=runs/lm_tiny
     # writes eval/results/lm_tiny.{md,json}
 
 M2L: each test motion is described (greedy); BLEU-4 (0-100) and ROUGE-L (0-1) by the benchmark's

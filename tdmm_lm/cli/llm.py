@@ -1,4 +1,4 @@
-"""``tdmm-lm llm train|merge-and-export``: the TDMM-LM language model."""
+"""``tdmm-lm llm train|attach-l2m|merge-and-export``: the TDMM-LM language model."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ def register(sub) -> None:
                         "(also: accelerate launch -m tdmm_lm.lm.train --config FILE)")
     add_args(p)
     p.set_defaults(handler=train)
+
+    p = cmds.add_parser("attach-l2m", help="join an l2m.train: lm run and an l2m.train: prefix "
+                        "run into one model folder")
+    p.add_argument("--lm", required=True, help="the M2L run (l2m.train: lm) or its best/")
+    p.add_argument("--l2m", required=True, help="the L2M run (l2m.train: prefix) or its best/")
+    p.add_argument("--out", required=True, help="folder for the joined model (replaced)")
+    p.set_defaults(handler=attach_l2m)
 
     p = cmds.add_parser("merge-and-export", help="merge a LoRA run into full weights")
     p.add_argument("run", help="run folder (or its best/)")
@@ -27,6 +34,13 @@ def train(args) -> int:
 
     best = run(config_from_args(LMConfig, args, LM_FLAGS), progress=not args.no_progress)
     print(f"best model: {best}")
+    return 0
+
+
+def attach_l2m(args) -> int:
+    from tdmm_lm.lm.attach import attach_l2m as run
+
+    print(f"wrote {run(args.lm, args.l2m, args.out)}")
     return 0
 
 

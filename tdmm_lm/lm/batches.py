@@ -38,17 +38,22 @@ def load_clips(split, tokens_per_second: float, limit: int | None = None) -> lis
                  len(r["codes"]) / tokens_per_second) for r in cols]
 
 
-def sample_examples(clips: Sequence[Clip], vocab: MotionVocab, tasks: dict[str, float], n: int,
-                    rng: np.random.Generator, duration_prob: float) -> list[Example]:
-    """``n`` examples: a task drawn by weight, a clip drawn uniformly, then a random example."""
+def sample_examples(clips: Sequence[Clip], vocab: MotionVocab | None, tasks: dict[str, float],
+                    n: int, rng: np.random.Generator, duration_prob: float, m2l_levels: int = 0
+                    ) -> list[Example]:
+    """``n`` examples: a task drawn by weight, a clip drawn uniformly, then a random example
+    (``vocab`` None: the prefix model's ``condition`` task, which shows no motion span). M2L
+    prompts show ``m2l_levels`` residual levels (0: all); an L2M answer always has all."""
     names = [t for t, w in tasks.items() if w > 0]
     weights = np.array([tasks[t] for t in names], dtype=float)
     picks = rng.choice(len(names), size=n, p=weights / weights.sum())
     out = []
     for k in picks:
         clip = clips[int(rng.integers(len(clips)))]
+        levels = 0 if names[k] == "generate" else m2l_levels
+        span = vocab.to_text(vocab.coarse(clip.codes, levels)) if vocab else ""
         example = make_example(names[k], {"texts": clip.texts, "attributes": clip.attributes},
-                               vocab.to_text(clip.codes), clip.seconds, rng, duration_prob)
+                               span, clip.seconds, rng, duration_prob)
         example.codes = clip.codes
         out.append(example)
     return out
@@ -98,10 +103,11 @@ def code_batch(codes: Sequence[Sequence[int]], max_tokens: int) -> tuple[torch.T
 
 
 # ---- fixed validation / test examples ---------------------------------------------------------------
-def describe_examples(clips: Sequence[Clip], vocab: MotionVocab) -> list[Example]:
+def describe_examples(clips: Sequence[Clip], vocab: MotionVocab, m2l_levels: int = 0
+                      ) -> list[Example]:
     """One canonical M2L example per clip (first question, canonical description)."""
-    return [Example("describe", [motion_message(vocab.to_text(c.codes), DESCRIBE_QUESTIONS[0])],
-                    c.texts[0]) for c in clips]
+    return [Example("describe", [motion_message(vocab.to_text(vocab.coarse(c.codes, m2l_levels)),
+                                                DESCRIBE_QUESTIONS[0])], c.texts[0]) for c in clips]
 
 
 def generate_examples(clips: Sequence[Clip], vocab: MotionVocab) -> list[Example]:

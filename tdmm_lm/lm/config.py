@@ -62,7 +62,9 @@ class ModelSection:
     tiny: TinyBaseConfig = field(default_factory=TinyBaseConfig)
     finetune: str = "full"       # full | lora (LoRA on attention + MLP, motion-token rows trainable)
     lora: LoraSettings = field(default_factory=LoraSettings)
-    motion_init: str = "mean_noise"   # new rows: mean_noise | codebook (VQ codebook through a projection)
+    # new rows: mean_noise | codebook (VQ code vectors) | decoded (what each code does to the
+    # face, vocab.code_signatures), the last two through a fixed random projection
+    motion_init: str = "mean_noise"
     dtype: str = "float32"       # weights when loading a checkpoint: float32 | bfloat16
     gradient_checkpointing: bool = False
 
@@ -70,8 +72,8 @@ class ModelSection:
         self.tiny.validate()
         self.lora.validate()
         check(self.finetune in ("full", "lora"), "model.finetune", "must be 'full' or 'lora'")
-        check(self.motion_init in ("mean_noise", "codebook"), "model.motion_init",
-               "must be 'mean_noise' or 'codebook'")
+        check(self.motion_init in ("mean_noise", "codebook", "decoded"), "model.motion_init",
+               "must be 'mean_noise', 'codebook' or 'decoded'")
         check(self.dtype in ("float32", "bfloat16"), "model.dtype", "must be float32 or bfloat16")
 
 
@@ -81,12 +83,19 @@ class L2MSection:
     transformer conditioned on word features through a learned projection, TDMM-LM paper)."""
 
     mode: str = "vocab"
+    # prefix mode: train the LM and the prefix model in one loop ("joint"), or only one of them
+    # ("lm": M2L only; "prefix": L2M only), in two runs that can go on two cores or machines at
+    # once and are joined by `tdmm-lm llm attach-l2m` (lm/attach.py)
+    train: str = "joint"
     # prefix mode's word features: "minilm" (packaged), an encoder id/folder, or "lm" (LM states)
     text_features: str = "minilm"
     layers: int = 4              # prefix motion transformer
     width: int = 256
     heads: int = 4
     dropout: float = 0.1
+    tie_embeddings: bool = False  # prefix model: output rows = code embeddings (learns faster)
+    sentence_slot: bool = False  # prefix model also reads the prompt's sentence embedding (prefix.py)
+    word_dropout: float = 0.0    # share of training prompts read through the sentence slot alone
     lr: float = 0.0              # prefix model learning rate; 0 = train.lr
     # T2M-GPT's "pkeep": each input motion code of an L2M example is kept with this probability
     # and otherwise replaced by a random code of its level (targets stay true), so the model
@@ -95,10 +104,16 @@ class L2MSection:
 
     def validate(self) -> None:
         check(self.mode in ("vocab", "prefix"), "l2m.mode", "must be 'vocab' or 'prefix'")
+        check(self.train in ("joint", "lm", "prefix"), "l2m.train", "must be 'joint', 'lm' or 'prefix'")
+        check(self.train == "joint" or self.mode == "prefix", "l2m.train",
+              f"'{self.train}' trains one half of prefix mode: set l2m.mode: prefix")
         check(0 < self.pkeep <= 1, "l2m.pkeep", "must be in (0, 1]")
         check(self.layers >= 1 and self.heads >= 1 and self.width % self.heads == 0,
                "l2m.layers/heads/width", "need layers, heads >= 1 and width a multiple of heads")
         check(0 <= self.dropout < 1 and self.lr >= 0, "l2m.dropout/lr", "dropout in [0, 1), lr >= 0")
+        check(0 <= self.word_dropout < 1, "l2m.word_dropout", "must be in [0, 1)")
+        check(self.word_dropout == 0 or self.sentence_slot, "l2m.word_dropout",
+              "needs l2m.sentence_slot: true (hidden words leave only the sentence slot)")
 
 
 @dataclass
@@ -109,6 +124,9 @@ class DataSection:
     duration_prob: float = 0.5   # share of L2M prompts that state the duration ("for 3.5 seconds")
     max_length: int = 384        # tokens per example; longer ones are cut (the loss only sees the kept part)
     max_val_samples: int = 200   # validation clips per pass (speed)
+    # residual levels of each motion step an M2L prompt shows (0: all); 1 = the coarse level
+    # only: half the prompt of a 2-level tokenizer, and the level that says which action it is
+    m2l_levels: int = 0
 
     def validate(self) -> None:
         bad = set(self.tasks) - set(TASKS)
@@ -116,6 +134,7 @@ class DataSection:
         check(all(float(w) >= 0 for w in self.tasks.values()) and sum(self.tasks.values()) > 0,
                "data.tasks", "weights must be >= 0 and not all 0")
         check(0 <= self.duration_prob <= 1, "data.duration_prob", "must be in [0, 1]")
+        check(self.m2l_levels >= 0, "data.m2l_levels", "must be >= 0 (0: all levels)")
         check(self.max_length >= 32 and self.max_val_samples >= 1, "data.max_length/max_val_samples",
                "must be >= 32 / >= 1")
 

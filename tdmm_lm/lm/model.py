@@ -138,13 +138,14 @@ def add_motion_vocab(model, tokenizer, motion_tokenizer, method: str, seed: int 
     """Motion tokens for ``motion_tokenizer`` in ``tokenizer`` and rows for them in ``model``;
     rows are initialised only when the tokens are new (a base exported by a TDMM-LM run keeps
     its trained rows)."""
-    from tdmm_lm.lm.vocab import motion_codebook
+    from tdmm_lm.lm.vocab import code_signatures, motion_codebook
 
     before = len(tokenizer)
     vocab = add_motion_tokens(tokenizer, motion_tokenizer.vocab_size, motion_tokenizer.levels)
     resize_for(model, tokenizer)
     if len(tokenizer) > before:
-        codebook = motion_codebook(motion_tokenizer) if method == "codebook" else None
+        per_code = {"codebook": motion_codebook, "decoded": code_signatures}.get(method)
+        codebook = per_code(motion_tokenizer) if per_code else None
         init_motion_rows(model, vocab, method, codebook=codebook, seed=seed)
     return vocab
 

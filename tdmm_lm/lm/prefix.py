@@ -33,24 +33,51 @@ class PrefixL2M(nn.Module):
     """``CodeGPT`` over the motion tokenizer's flat codes (``levels`` interleaved per step)."""
 
     def __init__(self, num_codes: int, levels: int, cond_dim: int, width: int, layers: int,
-                 heads: int, max_tokens: int, dropout: float = 0.1, text_features: str = "minilm"):
+                 heads: int, max_tokens: int, dropout: float = 0.1, text_features: str = "minilm",
+                 tie_embeddings: bool = False, sentence_slot: bool = False,
+                 word_dropout: float = 0.0):
         super().__init__()
         self.settings = dict(num_codes=num_codes, levels=levels, cond_dim=cond_dim, width=width,
                              layers=layers, heads=heads, max_tokens=max_tokens, dropout=dropout,
-                             text_features=text_features)
+                             text_features=text_features, tie_embeddings=tie_embeddings,
+                             sentence_slot=sentence_slot, word_dropout=word_dropout)
         self.levels, self.text_features = levels, text_features
-        self.gpt = CodeGPT(num_codes, cond_dim, width, layers, heads, max_tokens, dropout)
+        self.sentence_slot, self.word_dropout = sentence_slot, word_dropout
+        self.gpt = CodeGPT(num_codes, cond_dim, width, layers, heads, max_tokens, dropout,
+                           tie_embeddings)
 
     @classmethod
     def build(cls, motion_tokenizer, l2m, cond_dim: int, max_seconds: float) -> PrefixL2M:
         levels = motion_tokenizer.levels
         max_tokens = math.ceil(max_seconds * motion_tokenizer.tokens_per_second / levels) * levels
         return cls(motion_tokenizer.vocab_size, levels, cond_dim, l2m.width, l2m.layers, l2m.heads,
-                   max_tokens, l2m.dropout, l2m.text_features)
+                   max_tokens, l2m.dropout, l2m.text_features, l2m.tie_embeddings,
+                   l2m.sentence_slot, l2m.word_dropout)
 
     @property
     def max_tokens(self) -> int:
         return self.gpt.max_tokens
+
+    def condition(self, cond: torch.Tensor, cond_mask: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The prefix the transformer reads: the word features, after a sentence slot when
+        ``sentence_slot`` (their masked mean, unit length, scaled to the words' mean norm: for
+        MiniLM exactly its sentence embedding, which places paraphrases close together, so a
+        prompt worded unlike the training texts still lands near their meaning). In training,
+        ``word_dropout`` hides all word slots of a sample, so the model also learns to follow
+        the sentence slot alone."""
+        if not self.sentence_slot:
+            return cond, cond_mask
+        m = cond_mask.unsqueeze(-1).to(cond.dtype)
+        mean = (cond * m).sum(1) / m.sum(1).clamp(min=1.0)
+        norm = (cond.norm(dim=-1) * cond_mask).sum(1, keepdim=True) / m.sum(1).clamp(min=1.0)
+        sentence = torch.nn.functional.normalize(mean, dim=-1) * norm
+        words = cond_mask.bool()
+        if self.training and self.word_dropout > 0:
+            hide = torch.rand(len(cond), 1, device=cond.device) < self.word_dropout
+            words = words & ~hide
+        ones = torch.ones(len(cond), 1, dtype=torch.bool, device=cond.device)
+        return torch.cat([sentence[:, None], cond], 1), torch.cat([ones, words], 1)
 
     def loss(self, cond: torch.Tensor, cond_mask: torch.Tensor, codes: torch.Tensor,
              codes_mask: torch.Tensor, inputs: torch.Tensor | None = None
@@ -58,6 +85,7 @@ class PrefixL2M(nn.Module):
         """Teacher-forced (next-code cross-entropy, code accuracy) for ``codes [B, T]``;
         ``inputs`` (same shape) are the codes the model reads when they differ from the
         targets (pkeep corruption)."""
+        cond, cond_mask = self.condition(cond, cond_mask)
         logits = self.gpt(cond, cond_mask, codes if inputs is None else inputs, codes_mask)
         targets = code_targets(codes, codes_mask, self.gpt.end)
         loss = next_code_loss(logits, codes, codes_mask)
@@ -70,6 +98,7 @@ class PrefixL2M(nn.Module):
                  *, temperature: float = 1.0, top_k: int = 0, seed: int = 0) -> list[list[int]]:
         """Code lists, one per row; a row with a length gets exactly that many codes (END is
         forbidden before and forced at it), others stop at END or ``max_tokens``."""
+        cond, cond_mask = self.condition(cond, cond_mask)
         need = [None if n is None else min(n, self.max_tokens) for n in lengths]
         allowed = exact_lengths(interleaved_levels(self.levels, self.gpt.num_codes // self.levels),
                                 need)
@@ -107,6 +136,38 @@ def minilm_features(name: str, device) -> tuple[FeatureFn, int]:
     from tdmm_lm.text_encoder import TextEncoder
     encoder = TextEncoder.load(name, device)
     return encoder.encode_words, encoder.dim
+
+
+class CachedFeatures:
+    """A frozen encoder's word features, remembered per text (float16, padding dropped).
+
+    Training draws the same paraphrases over and over, and the encoder's forward pass was a
+    fifth of a prefix-mode step on a CPU. Up to ``max_texts`` texts are kept (about 15 KB
+    each for MiniLM); texts past that are encoded every time. Only for frozen encoders: the
+    LM's own states (``text_features: lm``) change as it trains."""
+
+    def __init__(self, encode: FeatureFn, max_texts: int = 100_000) -> None:
+        self.encode, self.max_texts = encode, max_texts
+        self.cache: dict[str, torch.Tensor] = {}
+
+    def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        found = {t: self.cache[t] for t in texts if t in self.cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            feats, mask = self.encode(missing)
+            for text, f, m in zip(missing, feats, mask):
+                found[text] = f[m.bool()].to("cpu", torch.float16)
+                if len(self.cache) < self.max_texts:
+                    self.cache[text] = found[text]
+            device = feats.device
+        else:
+            device = "cpu"
+        rows = [found[t] for t in texts]
+        out = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True).float()
+        mask = torch.zeros(out.shape[:2], dtype=torch.bool)
+        for i, r in enumerate(rows):
+            mask[i, :len(r)] = True
+        return out.to(device), mask.to(device)
 
 
 def lm_features(model, tokenizer) -> FeatureFn:

@@ -4,14 +4,15 @@ Three tasks share one run (``data.tasks`` weights):
 
 - ``describe`` (M2L): a motion span and a request for a description → one of the clip's
   paraphrases (a different one each time: the paraphrases are the augmentation);
-- ``chat`` (M2L): a motion span and a question answered from the ground-truth attributes
-  (emotion, which eye winks, whether and how the head moves, intensity, what happens first),
-  sometimes after an earlier question and answer;
+- ``chat`` (M2L): a motion span and one to three questions answered from the ground-truth
+  attributes (emotion, which eye winks, whether and how the head moves, intensity, what happens
+  first);
 - ``generate`` (L2M): a paraphrase, sometimes with its duration ("for 3.5 seconds") → the motion
   span (vocab mode; in prefix mode the prompt conditions the prefix model instead).
 
-Every example goes through the tokenizer's own chat template; the loss sees the assistant answer
-only (prompt labels are -100), and the answer ends with the tokenizer's eos token.
+Every example goes through the tokenizer's own chat template; the loss sees the assistant answers
+only (prompt labels are -100: every answer of a multi-turn chat is learned), and each answer
+ends with the tokenizer's eos token.
 """
 
 from __future__ import annotations
@@ -141,14 +142,11 @@ def make_example(task: str, row: dict[str, Any], span: str, seconds: float,
     if task == "chat":
         attrs = row["attributes"]
         attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
-        kinds = list(CHAT_QUESTIONS)
-        kind = _pick(kinds, rng)
-        history = []
-        if rng.random() < 0.3:  # sometimes a follow-up question: multi-turn chat
-            earlier = _pick([k for k in kinds if k != kind], rng)
-            history = [(_pick(CHAT_QUESTIONS[earlier], rng), answer(earlier, attrs))]
-        return Example(task, chat_messages(span, _pick(CHAT_QUESTIONS[kind], rng), history),
-                       answer(kind, attrs))
+        # one to three questions about the same motion; every answer is learned, so one
+        # reading of the motion span teaches several facts (see encode_example)
+        kinds = [str(k) for k in rng.permutation(list(CHAT_QUESTIONS))[:1 + int(rng.integers(3))]]
+        turns = [(_pick(CHAT_QUESTIONS[k], rng), answer(k, attrs)) for k in kinds]
+        return Example(task, chat_messages(span, turns[-1][0], turns[:-1]), turns[-1][1])
     if task == "generate":
         said = round_seconds(seconds) if rng.random() < duration_prob else None
         prompt = generate_prompt(_pick(texts, rng), said, _pick(GENERATE_INSTRUCTIONS, rng))
@@ -221,10 +219,23 @@ def plain_ids(tokenizer, text: str) -> list[int]:
 
 
 def encode_example(tokenizer, example: Example, max_length: int) -> tuple[list[int], list[int]]:
-    """``(input_ids, labels)``: prompt labels are ``IGNORE``; the answer + eos is learned.
-    Sequences longer than ``max_length`` are cut at the end."""
-    prompt = prompt_ids(tokenizer, example.messages)
-    target = tokenizer(example.target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    ids = (prompt + target)[:max_length]
-    labels = ([IGNORE] * len(prompt) + target)[:max_length]
-    return ids, labels
+    """``(input_ids, labels)``: every assistant answer (earlier turns' and ``target``) + eos is
+    learned, everything else is ``IGNORE``. The ids up to each answer are exactly what
+    inference sends for that turn (``prompt_ids``); a chat template that renders earlier turns
+    otherwise (e.g. drops them) gets only ``target`` learned. Sequences longer than
+    ``max_length`` are cut at the end."""
+    turns = [*example.messages, {"role": "assistant", "content": example.target}]
+    ids: list[int] = []
+    labels: list[int] = []
+    for i, message in enumerate(turns):
+        if message["role"] != "assistant":
+            continue
+        prompt = prompt_ids(tokenizer, turns[:i])
+        if prompt[:len(ids)] != ids:   # history rendered differently: learn the last answer only
+            ids, labels = [], []
+        labels += [IGNORE] * (len(prompt) - len(ids))
+        answer_ids = (tokenizer(message["content"], add_special_tokens=False)["input_ids"]
+                      + [tokenizer.eos_token_id])
+        ids = prompt + answer_ids
+        labels += answer_ids
+    return ids[:max_length], labels[:max_length]

@@ -24,10 +24,11 @@ def _shifted(model, batch: dict[str, torch.Tensor], device) -> tuple[torch.Tenso
 
 @torch.no_grad()
 def score(model, tokenizer, vocab: MotionVocab, clips: Sequence[Clip], *, max_length: int,
-          prefix=None, features: Callable | None = None, batch_size: int = 16) -> dict[str, float]:
+          prefix=None, features: Callable | None = None, batch_size: int = 16,
+          l2m: bool = True, m2l_levels: int = 0) -> dict[str, float]:
     """``m2l_loss`` (nats per description token), ``l2m_loss`` (per motion code + end) and
     ``l2m_token_accuracy`` on one canonical example per clip; prefix mode scores the prefix
-    model (``features``: texts → word features)."""
+    model (``features``: texts → word features); ``l2m=False`` scores M2L only."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -35,21 +36,12 @@ def score(model, tokenizer, vocab: MotionVocab, clips: Sequence[Clip], *, max_le
     code_ids = torch.tensor(vocab.code_ids, device=device)
     for start in range(0, len(clips), batch_size):
         chunk = clips[start:start + batch_size]
-        logits, targets = _shifted(model, collate(tokenizer, describe_examples(chunk, vocab),
-                                                  max_length), device)
+        examples = describe_examples(chunk, vocab, m2l_levels)
+        logits, targets = _shifted(model, collate(tokenizer, examples, max_length), device)
         real = targets != IGNORE
         sums["m2l"][0] += F.cross_entropy(logits[real], targets[real], reduction="sum").item()
         sums["m2l"][1] += int(real.sum())
-        if prefix is not None:
-            prefix.eval()
-            cond, cond_mask = features([generate_prompt(c.texts[0], None, None) for c in chunk])
-            codes, mask = code_batch([c.codes for c in chunk], prefix.max_tokens)
-            loss, acc = prefix.loss(cond, cond_mask, codes.to(cond.device), mask.to(cond.device))
-            n = int(mask.sum())
-            sums["l2m"][0] += loss.item() * (n + len(chunk))   # codes + one END per clip
-            sums["l2m"][1] += n + len(chunk)
-            sums["acc"][0] += acc.item() * (n + len(chunk))
-            sums["acc"][1] += n + len(chunk)
+        if not l2m or prefix is not None:
             continue
         logits, targets = _shifted(model, collate(tokenizer, generate_examples(chunk, vocab),
                                                   max_length), device)
@@ -60,7 +52,28 @@ def score(model, tokenizer, vocab: MotionVocab, clips: Sequence[Clip], *, max_le
         sums["acc"][0] += (logits.argmax(-1)[is_code] == targets[is_code]).sum().item()
         sums["acc"][1] += int(is_code.sum())
     model.train(was_training)
+    out = {"m2l_loss": sums["m2l"][0] / max(sums["m2l"][1], 1)}
+    if not l2m:
+        return out
     if prefix is not None:
-        prefix.train(was_training)
-    out = {k: s / max(n, 1) for k, (s, n) in sums.items()}
-    return {"m2l_loss": out["m2l"], "l2m_loss": out["l2m"], "l2m_token_accuracy": out["acc"]}
+        return {**out, **score_prefix(prefix, features, clips, batch_size=batch_size)}
+    return {**out, "l2m_loss": sums["l2m"][0] / max(sums["l2m"][1], 1),
+            "l2m_token_accuracy": sums["acc"][0] / max(sums["acc"][1], 1)}
+
+
+@torch.no_grad()
+def score_prefix(prefix, features: Callable, clips: Sequence[Clip], *, batch_size: int = 16
+                 ) -> dict[str, float]:
+    """The prefix model's ``l2m_loss`` and ``l2m_token_accuracy`` (canonical text, no duration)."""
+    was_training = prefix.training
+    prefix.eval()
+    loss_sum = acc_sum = count = 0.0
+    for start in range(0, len(clips), batch_size):
+        chunk = clips[start:start + batch_size]
+        cond, cond_mask = features([generate_prompt(c.texts[0], None, None) for c in chunk])
+        codes, mask = code_batch([c.codes for c in chunk], prefix.max_tokens)
+        loss, acc = prefix.loss(cond, cond_mask, codes.to(cond.device), mask.to(cond.device))
+        n = int(mask.sum()) + len(chunk)   # codes + one END per clip
+        loss_sum, acc_sum, count = loss_sum + loss.item() * n, acc_sum + acc.item() * n, count + n
+    prefix.train(was_training)
+    return {"l2m_loss": loss_sum / max(count, 1), "l2m_token_accuracy": acc_sum / max(count, 1)}

@@ -164,6 +164,10 @@ class TDMMLM:
         prefix = features = None
         if cfg.l2m.mode == "prefix":
             from tdmm_lm.lm.prefix import PrefixL2M
+            if not (folder / "prefix").is_dir():
+                raise TdmmError(f"{folder}: has no prefix/ L2M model (a run with l2m.train: lm "
+                                "learns M2L only): join it with an l2m.train: prefix run by "
+                                "`tdmm-lm llm attach-l2m`")
             prefix = PrefixL2M.load(folder / "prefix", device or "cpu")
             features = cls._feature_fn(prefix.text_features, model, tokenizer, device)
         base = folder / "base" if (folder / "base").is_dir() else None
@@ -200,7 +204,8 @@ class TDMMLM:
 
     # ---- M2L ----------------------------------------------------------------------------------------
     def motion_span(self, motion: Motion) -> str:
-        return self.vocab.to_text(self.motion_tokenizer.encode(motion))
+        codes = self.motion_tokenizer.encode(motion)
+        return self.vocab.to_text(self.vocab.coarse(codes, self.cfg.data.m2l_levels))
 
     def describe(self, motions: list[Motion], *, seed: int = 0) -> list[str]:
         """One description per motion."""

@@ -51,24 +51,11 @@ class LMTask:
     validate_on_all_ranks = True   # identical work on every process: sharded weights need all
 
     def __init__(self, cfg: LMConfig, accelerator) -> None:
-        from tdmm_lm.data.schema import load_dataset_dict, require_splits, require_texts
-        from tdmm_lm.lm.batches import load_clips
         from tdmm_lm.lm.model import (add_motion_vocab, count_parameters, load_base,
                                       prepare_for_training, resolve_base)
         from tdmm_lm.lm.prompts import template_texts
 
-        dc = cfg.data
-        if not dc.dataset:
-            raise TdmmError("no dataset: set data.dataset in the config or pass --dataset DIR")
-        dd = load_dataset_dict(dc.dataset)
-        require_splits(dd, dc.dataset)
-        require_texts(dd, dc.dataset)
-        self.motion_tokenizer = load_motion_tokenizer(dc.motion_tokenizer)
-        tps = self.motion_tokenizer.tokens_per_second
-        self.train_clips = load_clips(dd["train"], tps)
-        self.val_clips = load_clips(dd["validation"], tps, dc.max_val_samples)
-        _check_codes(self.train_clips + self.val_clips, self.motion_tokenizer, dc.dataset)
-
+        self.motion_tokenizer, self.train_clips, self.val_clips = load_training_data(cfg)
         self.cfg, self.base = cfg, Path(cfg.train.out) / "base"
         with accelerator.main_process_first():   # the main process builds the tiny base once
             self.base = resolve_base(cfg.model, (t for c in self.train_clips
@@ -78,14 +65,11 @@ class LMTask:
         self.vocab = add_motion_vocab(model, self.tokenizer, self.motion_tokenizer,
                                       cfg.model.motion_init, cfg.train.seed)
         model = prepare_for_training(model, self.vocab, cfg.model)
-        prefix, self.features, self.tasks = None, None, dict(dc.tasks)
+        prefix, self.features, self.tasks = None, None, dict(cfg.data.tasks)
         if cfg.l2m.mode == "prefix":
-            from tdmm_lm.lm.prefix import PrefixL2M, lm_features, lm_hidden_size, minilm_features
-            if cfg.l2m.text_features == "lm":
-                self.features, dim = lm_features(model, self.tokenizer), lm_hidden_size(model)
-            else:
-                self.features, dim = minilm_features(cfg.l2m.text_features, accelerator.device)
-            prefix = PrefixL2M.build(self.motion_tokenizer, cfg.l2m, dim, cfg.generation.max_seconds)
+            if cfg.l2m.train == "joint":
+                self.features, prefix = build_prefix(cfg, self.motion_tokenizer, accelerator.device,
+                                                     model, self.tokenizer)
             self.tasks.pop("generate", None)   # the prefix model learns L2M; the LM learns M2L
             if not any(w > 0 for w in self.tasks.values()):
                 raise TdmmError("prefix mode trains the LM on describe/chat: give one a weight > 0")
@@ -102,25 +86,18 @@ class LMTask:
         return groups
 
     def batch(self, rng: np.random.Generator, batch_size: int, device) -> dict:
-        from tdmm_lm.lm.batches import code_batch, collate, corrupt_motion_targets, sample_examples
-        from tdmm_lm.nn.code_gpt import corrupt_codes
+        from tdmm_lm.lm.batches import collate, corrupt_motion_targets, sample_examples
 
         cfg, vocab = self.cfg, self.vocab
         examples = sample_examples(self.train_clips, vocab, self.tasks, batch_size, rng,
-                                   cfg.data.duration_prob)
+                                   cfg.data.duration_prob, cfg.data.m2l_levels)
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         batch = collate(self.tokenizer, examples, cfg.data.max_length)
         batch["input_ids"] = corrupt_motion_targets(batch, vocab, cfg.l2m.pkeep, gen)
         out = {"batch": {k: v.to(device) for k, v in batch.items()}}
         if self.model.prefix is not None:
-            conds = sample_examples(self.train_clips, vocab, {"condition": 1.0}, batch_size, rng,
-                                    cfg.data.duration_prob)
-            codes, codes_mask = code_batch([e.codes for e in conds], self.model.prefix.max_tokens)
-            inputs = corrupt_codes(codes, codes_mask, pkeep=cfg.l2m.pkeep, num_codes=vocab.num_codes,
-                                   levels=vocab.levels, generator=gen)
-            cond, cond_mask = self.features([e.target for e in conds])
-            out.update(cond=cond.to(device), cond_mask=cond_mask.to(device), codes=codes.to(device),
-                       codes_mask=codes_mask.to(device), inputs=inputs.to(device))
+            out.update(prefix_batch(self.train_clips, self.model.prefix, self.features, cfg, rng,
+                                    batch_size, device, gen))
         return out
 
     def loss(self, model, batch) -> tuple[torch.Tensor, dict]:
@@ -131,10 +108,11 @@ class LMTask:
 
     def validate(self, model) -> dict:
         from tdmm_lm.lm.scoring import score
+        l2m = self.cfg.l2m.train == "joint"   # "lm": this run learns no L2M to score
         metrics = score(model.lm, self.tokenizer, self.vocab, self.val_clips,
                         max_length=self.cfg.data.max_length, prefix=model.prefix,
-                        features=self.features)
-        return {"val_loss": metrics["m2l_loss"] + metrics["l2m_loss"], **metrics}
+                        features=self.features, l2m=l2m, m2l_levels=self.cfg.data.m2l_levels)
+        return {"val_loss": metrics["m2l_loss"] + metrics.get("l2m_loss", 0.0), **metrics}
 
     def save(self, model, folder: Path, metrics: dict, state_dict) -> None:
         import json
@@ -146,6 +124,94 @@ class LMTask:
                base_folder=None if self.cfg.model.base_model else self.base
                ).save_pretrained(folder, state_dict=lm_state, prefix_state=prefix_state or None)
         atomic_write_text(folder / "metrics.json", json.dumps(metrics, indent=1))
+
+
+class PrefixTask:
+    """``l2m.train: prefix``: only the prefix model (L2M), on the same data and features as a
+    joint run; ``best/`` holds ``prefix/`` and the ``motion_tokenizer/`` it writes codes for,
+    for ``tdmm-lm llm attach-l2m`` to join with an ``l2m.train: lm`` run."""
+
+    name, metric, higher_is_better = "llm-l2m", "l2m_loss", False
+    validate_on_all_ranks = False
+
+    def __init__(self, cfg: LMConfig, accelerator) -> None:
+        self.cfg = cfg
+        self.motion_tokenizer, self.train_clips, self.val_clips = load_training_data(cfg)
+        self.features, self.model = build_prefix(cfg, self.motion_tokenizer, accelerator.device)
+        accelerator.print(f"prefix L2M parameters: {sum(p.numel() for p in self.model.parameters()):,}")
+
+    def param_groups(self, tc) -> list[dict]:
+        return [{"params": list(self.model.parameters()), "lr": self.cfg.l2m.lr or tc.lr}]
+
+    def batch(self, rng: np.random.Generator, batch_size: int, device) -> dict:
+        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        return prefix_batch(self.train_clips, self.model, self.features, self.cfg, rng, batch_size,
+                            device, gen)
+
+    def loss(self, model, batch) -> tuple[torch.Tensor, dict]:
+        loss, acc = model.loss(batch["cond"], batch["cond_mask"], batch["codes"], batch["codes_mask"],
+                               batch["inputs"])
+        return loss, {"prefix_acc": acc.item()}
+
+    def validate(self, model) -> dict:
+        from tdmm_lm.lm.scoring import score_prefix
+        return score_prefix(model, self.features, self.val_clips)
+
+    def save(self, model, folder: Path, metrics: dict, state_dict) -> None:
+        import json
+        model.save(folder / "prefix", state_dict)
+        self.motion_tokenizer.save_pretrained(folder / "motion_tokenizer")
+        atomic_write_text(folder / "metrics.json", json.dumps(metrics, indent=1))
+
+
+def load_training_data(cfg: LMConfig):
+    """``(motion tokenizer, train clips, validation clips)`` of ``cfg.data``, checked."""
+    from tdmm_lm.data.schema import load_dataset_dict, require_splits, require_texts
+    from tdmm_lm.lm.batches import load_clips
+
+    dc = cfg.data
+    if not dc.dataset:
+        raise TdmmError("no dataset: set data.dataset in the config or pass --dataset DIR")
+    dd = load_dataset_dict(dc.dataset)
+    require_splits(dd, dc.dataset)
+    require_texts(dd, dc.dataset)
+    motion_tokenizer = load_motion_tokenizer(dc.motion_tokenizer)
+    tps = motion_tokenizer.tokens_per_second
+    train_clips = load_clips(dd["train"], tps)
+    val_clips = load_clips(dd["validation"], tps, dc.max_val_samples)
+    _check_codes(train_clips + val_clips, motion_tokenizer, dc.dataset)
+    return motion_tokenizer, train_clips, val_clips
+
+
+def build_prefix(cfg: LMConfig, motion_tokenizer, device, model=None, tokenizer=None):
+    """``(features, prefix model)`` for prefix mode: frozen encoder features (remembered per
+    text) or the LM's own states (``text_features: lm``, needs ``model`` and ``tokenizer``)."""
+    from tdmm_lm.lm.prefix import (CachedFeatures, PrefixL2M, lm_features, lm_hidden_size,
+                                   minilm_features)
+    if cfg.l2m.text_features == "lm":
+        if model is None:
+            raise TdmmError("l2m.text_features: lm reads the LM's states: train with l2m.train: joint")
+        features, dim = lm_features(model, tokenizer), lm_hidden_size(model)
+    else:
+        encode, dim = minilm_features(cfg.l2m.text_features, device)
+        features = CachedFeatures(encode)
+    return features, PrefixL2M.build(motion_tokenizer, cfg.l2m, dim, cfg.generation.max_seconds)
+
+
+def prefix_batch(clips, prefix, features, cfg: LMConfig, rng: np.random.Generator, batch_size: int,
+                 device, gen: torch.Generator) -> dict:
+    """A prefix-model batch: prompt features, the clips' codes and their pkeep-corrupted copy."""
+    from tdmm_lm.lm.batches import code_batch, sample_examples
+    from tdmm_lm.nn.code_gpt import corrupt_codes
+
+    conds = sample_examples(clips, None, {"condition": 1.0}, batch_size, rng, cfg.data.duration_prob)
+    codes, codes_mask = code_batch([e.codes for e in conds], prefix.max_tokens)
+    levels = prefix.levels
+    inputs = corrupt_codes(codes, codes_mask, pkeep=cfg.l2m.pkeep, num_codes=prefix.gpt.num_codes,
+                           levels=levels, generator=gen)
+    cond, cond_mask = features([e.target for e in conds])
+    return dict(cond=cond.to(device), cond_mask=cond_mask.to(device), codes=codes.to(device),
+                codes_mask=codes_mask.to(device), inputs=inputs.to(device))
 
 
 def load_motion_tokenizer(path: str):
@@ -167,7 +233,8 @@ def _check_codes(clips, motion_tokenizer, where: str) -> None:
 
 def train(cfg: LMConfig, progress: bool = True) -> Path:
     """Train (or resume) the run in ``cfg.train.out``; returns the folder of the best model."""
-    return runner.train(cfg, lambda acc: LMTask(cfg, acc), progress=progress)
+    task = PrefixTask if cfg.l2m.train == "prefix" else LMTask
+    return runner.train(cfg, lambda acc: task(cfg, acc), progress=progress)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,6 +76,13 @@ class MotionVocab:
         """A motion span as text, markers included."""
         return MOTION_START + "".join(motion_token(int(c)) for c in codes) + MOTION_END
 
+    def coarse(self, codes: Sequence[int], levels: int = 0) -> list[int]:
+        """The codes of the first ``levels`` residual levels of each step (0: all of them):
+        what an M2L prompt shows when the LM reads only the coarse levels."""
+        if not levels or levels >= self.levels:
+            return list(codes)
+        return [int(c) for i, c in enumerate(codes) if i % self.levels < levels]
+
     def from_text(self, text: str) -> list[int]:
         """Every motion code written in ``text``, in order (markers and other text ignored)."""
         return [int(m) for m in _TOKEN_RE.findall(text) if int(m) < self.num_codes]
@@ -160,9 +167,10 @@ def init_motion_rows(model, vocab: MotionVocab, method: str = "mean_noise",
     """Give the motion rows distinguishable starting values (input and, when untied, output).
 
     ``mean_noise``: the mean of the existing rows + Gaussian noise with their per-dimension std.
-    ``codebook``: the mean + the VQ codebook ``[num_codes, C]`` through a fixed random projection
-    scaled to the same per-dimension std, so codes that are close in motion start close; the
-    markers get mean + noise."""
+    ``codebook`` / ``decoded``: the mean + a per-code matrix ``[num_codes, C]`` (the VQ code
+    vectors, or ``code_signatures``) through a fixed random projection scaled to the same
+    per-dimension std, so codes that are close in motion start close; the markers get mean +
+    noise."""
     gen = torch.Generator().manual_seed(seed)
     new = torch.tensor(vocab.token_ids)
     old_mask = torch.ones(model.get_input_embeddings().weight.shape[0], dtype=torch.bool)
@@ -175,13 +183,16 @@ def init_motion_rows(model, vocab: MotionVocab, method: str = "mean_noise",
         ref = w[old_mask].float()
         mean, std = ref.mean(0), ref.std(0)
         rows = mean + torch.randn(len(new), w.shape[1], generator=gen) * std
-        if method == "codebook":
+        if method in ("codebook", "decoded"):
             if codebook is None or len(codebook) != vocab.num_codes:
-                raise ValueError("codebook init needs the motion tokenizer's [num_codes, C] codebook")
+                raise ValueError(f"{method} init needs a [num_codes, C] matrix from the motion tokenizer")
             cb = codebook.float()
             proj = torch.randn(cb.shape[1], w.shape[1], generator=gen)
             z = (cb - cb.mean(0)) @ proj
-            rows[:vocab.num_codes] = mean + z / z.std(0).clamp(min=1e-8) * std
+            # mostly the projected matrix, some of the noise: codes that decode alike stay
+            # distinguishable (variance 0.95^2 + 0.3^2 ~ 1, as the other rows)
+            noise = rows[:vocab.num_codes] - mean
+            rows[:vocab.num_codes] = mean + 0.95 * z / z.std(0).clamp(min=1e-8) * std + 0.3 * noise
         elif method != "mean_noise":
             raise ValueError(f"unknown motion_init {method!r}")
         w[new] = rows.to(w.dtype)
@@ -190,6 +201,21 @@ def init_motion_rows(model, vocab: MotionVocab, method: str = "mean_noise",
 def motion_codebook(motion_tokenizer) -> torch.Tensor:
     """The motion tokenizer's code vectors in flat-code order ``[levels * K, C]``."""
     return motion_tokenizer.model.quantizer.code_vectors().cpu()
+
+
+@torch.no_grad()
+def code_signatures(motion_tokenizer, steps: int = 3) -> torch.Tensor:
+    """What each code does to the face, ``[levels * K, D]`` in flat-code order: the decoder's
+    mean output (normalised channels) for the code's vector held for ``steps`` token steps,
+    less its output for the zero vector. For a residual level this is the code's linearised
+    contribution. Codes that move the same channels get close rows, whatever their latent
+    distance, which is what a reader of the codes needs to tell a smile from a frown."""
+    model = motion_tokenizer.model
+    vectors = model.quantizer.code_vectors()
+    z = torch.cat([vectors, torch.zeros_like(vectors[:1])])[:, :, None].expand(-1, -1, steps)
+    mask = torch.ones(len(z), 1, steps, device=z.device)
+    out = model.decoder(z.contiguous(), mask).mean(-1)      # [N + 1, D]
+    return (out[:-1] - out[-1:]).cpu()
 
 
 def warn_problems(problems: Sequence[str], where: str) -> None:

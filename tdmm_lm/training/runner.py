@@ -143,7 +143,9 @@ def train(config, build_task: Callable[[Any], Task], *, progress: bool = True) -
 
     optimizer = torch.optim.AdamW(task.param_groups(tc), lr=tc.lr, weight_decay=tc.weight_decay)
     # stepped once per update by us, not by accelerate (which steps it once per process)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, tc))
+    clock = {"fraction": 0.0}   # share of train.max_minutes used, agreed by all processes
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, tc, clock["fraction"]))
     model, optimizer = accelerator.prepare(task.model, optimizer)
     accelerator.register_for_checkpointing(scheduler)
     unwrapped = accelerator.unwrap_model(model)
@@ -236,14 +238,17 @@ def train(config, build_task: Callable[[Any], Task], *, progress: bool = True) -
                     accelerator.clip_grad_norm_(model.parameters(), tc.grad_clip)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
+        now = time.perf_counter()
+        loop_seconds = state["train_seconds"] + now - t_mark
+        fraction = _agreed_max(accelerator, loop_seconds / (60 * tc.max_minutes)) if tc.max_minutes else 0.0
+        out_of_time = fraction > 1
+        if not out_of_time:   # a run resumed past its time limit starts from the rate it stopped at
+            clock["fraction"] = fraction
         scheduler.step()
         if ema is not None:
             ema.update_parameters(unwrapped)
         state["step"] += 1
         bar.update(1)
-        now = time.perf_counter()
-        loop_seconds = state["train_seconds"] + now - t_mark
-        out_of_time = _agreed(accelerator, bool(tc.max_minutes) and loop_seconds > 60 * tc.max_minutes)
         at_end = state["step"] == tc.steps or out_of_time
         if state["step"] % 25 == 0 or at_end:
             logs = {"step": state["step"], "loss": float(loss.detach()), **logs,
@@ -271,13 +276,13 @@ def train(config, build_task: Callable[[Any], Task], *, progress: bool = True) -
     return best
 
 
-def _agreed(accelerator, flag: bool) -> bool:
-    """``flag`` if any process raised it: processes that stop at different steps would hang in
-    the next gradient all-reduce."""
+def _agreed_max(accelerator, value: float) -> float:
+    """The largest ``value`` over processes: all of them then use one learning rate and stop
+    at the same step (one that stopped early would hang the next gradient all-reduce)."""
     if accelerator.num_processes == 1:
-        return flag
-    t = torch.tensor([float(flag)], device=accelerator.device)
-    return bool(accelerator.reduce(t, reduction="sum").item() > 0)
+        return value
+    t = torch.tensor([float(value)], device=accelerator.device)
+    return float(accelerator.reduce(t, reduction="max").item())
 
 
 def _zero_stage(accelerator) -> int:

@@ -47,16 +47,26 @@ def tokenizer():
     return train_bpe_tokenizer(template_texts() + ["A person smiles broadly."] * 5, 400)
 
 
-def test_labels_cover_exactly_the_answer_and_eos(tokenizer):
+def test_labels_cover_exactly_every_answer_and_its_eos(tokenizer):
     ex = Example("chat", chat_messages("motion here", "Which eye winks?", [("Q1?", "A1.")]),
                  "The left eye winks.")
     ids, labels = encode_example(tokenizer, ex, max_length=512)
     prompt = prompt_ids(tokenizer, ex.messages)
+    first = prompt_ids(tokenizer, ex.messages[:1])
     assert ids[:len(prompt)] == prompt                       # the prompt inference will use
-    assert labels[:len(prompt)] == [IGNORE] * len(prompt)    # earlier turns are not learned
-    learned = [t for t in labels if t != IGNORE]
-    assert learned[-1] == tokenizer.eos_token_id
-    assert tokenizer.decode(learned[:-1]) == "The left eye winks."
+    assert labels[:len(first)] == [IGNORE] * len(first)      # the motion and question: not learned
+    learned = [t if t != IGNORE else None for t in labels]
+    runs, run = [], []
+    for t in learned + [None]:
+        if t is None and run:
+            runs.append(run)
+            run = []
+        elif t is not None:
+            run.append(t)
+    # the earlier answer and the last one, each with eos; questions in between are not learned
+    assert [tokenizer.decode(r[:-1]) for r in runs] == ["A1.", "The left eye winks."]
+    assert all(r[-1] == tokenizer.eos_token_id for r in runs)
+    assert sum(t != IGNORE for t in labels[len(prompt):]) == len(ids) - len(prompt)
     cut_ids, cut_labels = encode_example(tokenizer, ex, max_length=10)
     assert cut_ids == ids[:10] and cut_labels == labels[:10]
 
@@ -72,7 +82,7 @@ def test_training_examples_use_paraphrases_and_durations():
     assert 5 < len(with_duration) < 35
     chats = [make_example("chat", row, "<S>", 2.0, rng) for _ in range(60)]
     assert {c.target for c in chats} == {answer(k, ATTRS) for k in CHAT_QUESTIONS}
-    assert any(len(c.messages) == 3 for c in chats)          # some follow-up questions
+    assert {len(c.messages) for c in chats} == {1, 3, 5}      # one to three questions
     assert all(c.messages[0]["content"].startswith("<S>\n") for c in chats)
 
 

@@ -105,3 +105,42 @@ def test_the_loop_learns_both_directions(tiny_tokenized, tmp_path):
     metrics = score(lm.model, lm.tokenizer, lm.vocab, load_clips(four, lm.motion_tokenizer.tokens_per_second),
                     max_length=256)
     assert metrics["l2m_token_accuracy"] > 0.8, metrics
+
+
+def test_halves_trained_apart_join_into_one_model(tiny_tokenized, tmp_path, cli):
+    """``l2m.train: lm`` learns M2L only, ``l2m.train: prefix`` the prefix model only;
+    ``attach-l2m`` joins them, and refuses a vocab-mode run or codes of another tokenizer."""
+    prefix = {"mode": "prefix", "text_features": "minilm"}
+    steps = {"steps": 4, "eval_every": 4, "checkpoint_every": 4}
+    m2l = train(tiny_lm_config(tiny_tokenized, tmp_path / "m2l", l2m={**prefix, "train": "lm"},
+                               train=steps), progress=False)
+    l2m = train(tiny_lm_config(tiny_tokenized, tmp_path / "l2m", l2m={**prefix, "train": "prefix"},
+                               train=steps), progress=False)
+    assert not (m2l / "prefix").exists() and (l2m / "prefix" / "model.safetensors").is_file()
+    assert not (l2m / "model").exists()                      # the LM was not even built
+    assert "l2m_loss" not in json.loads((m2l / "metrics.json").read_text())
+    rc, _, err = cli("generate", "a person smiles", "--model", m2l, "-o", tmp_path / "x.csv")
+    assert rc == 2 and "attach-l2m" in err
+    rc, out, err = cli("llm", "attach-l2m", "--lm", tmp_path / "m2l", "--l2m", tmp_path / "l2m",
+                       "--out", tmp_path / "joined")
+    assert rc == 0, err
+    lm = TDMMLM.from_pretrained(str(tmp_path / "joined"))
+    from tdmm_lm.lm.prefix import PrefixL2M
+    trained = PrefixL2M.load(l2m / "prefix")
+    for k, v in trained.state_dict().items():
+        torch.testing.assert_close(lm.prefix.state_dict()[k], v, rtol=0, atol=0)
+    assert lm.generate(["A person smiles."], [30])[0].num_frames == 30
+    assert lm.describe(lm.generate(["A person smiles."], [30]))[0] is not None
+
+    vocab_run = train(tiny_lm_config(tiny_tokenized, tmp_path / "vocab", train=steps), progress=False)
+    rc, _, err = cli("llm", "attach-l2m", "--lm", vocab_run, "--l2m", l2m, "--out", tmp_path / "j2")
+    assert rc == 2 and "vocab-mode" in err
+    (l2m / "motion_tokenizer" / "model.safetensors").write_bytes(b"other tokenizer")
+    rc, _, err = cli("llm", "attach-l2m", "--lm", m2l, "--l2m", l2m, "--out", tmp_path / "j3")
+    assert rc == 2 and "different motion tokenizers" in err and not (tmp_path / "j3").exists()
+
+
+def test_a_half_needs_prefix_mode(tiny_tokenized, tmp_path):
+    from tdmm_lm.errors import TdmmError
+    with pytest.raises(TdmmError, match="l2m.train"):
+        tiny_lm_config(tiny_tokenized, tmp_path / "x", l2m={"train": "lm"})

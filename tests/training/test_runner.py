@@ -295,3 +295,15 @@ def test_every_trainer_config_shares_one_train_section_and_the_same_names():
     for cls in (LMConfig, BaselineConfig):
         data = typing.get_type_hints(cls)["data"]
         assert "motion_tokenizer" in {f.name for f in dataclasses.fields(data)}, cls
+
+
+def test_the_schedule_anneals_by_the_time_limit_when_it_comes_first():
+    from tdmm_lm.training.schedule import lr_factor
+
+    tc = TrainSection(out="x", steps=1000, warmup_steps=10, min_lr_ratio=0.1, max_minutes=5)
+    assert lr_factor(5, tc, time_fraction=0.9) == pytest.approx(0.6)        # warm-up is by steps
+    # a quarter of the steps but half of the time: the cosine is half way down
+    assert lr_factor(257, tc, time_fraction=0.5) == pytest.approx(0.55, abs=1e-6)
+    assert lr_factor(257, tc, time_fraction=0.5) < lr_factor(257, tc) - 0.2
+    assert lr_factor(100, tc, time_fraction=1.0) == pytest.approx(0.1)      # fully annealed
+    assert lr_factor(1000, tc, time_fraction=0.1) == pytest.approx(0.1)     # steps came first
