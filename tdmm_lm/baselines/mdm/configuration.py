@@ -1,6 +1,6 @@
 """MDM's settings (network, diffusion, sampling defaults). Reference values (FIELD_NOTES):
 encoder 8 x 512, 4 heads, ff 1024, cosine schedule of 1000 steps, x0 prediction, condition
-dropout 0.1, guidance 2.5."""
+dropout 0.1, guidance 2.5 (the defaults here; ``input_skip`` is ours, off by default)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ class MDMConfig:
     guidance_scale: float = 2.5  # sampling default: x0 = uncond + s * (cond - uncond); 1 = no guidance
     sample_steps: int = 50       # sampling default: respaced steps (diffusion_steps = the full schedule)
     eta: float = 0.0             # sampling default: 0 = deterministic DDIM, 1 = DDPM ancestral noise
+    # x0 = sqrt(a) x_t + sqrt(1-a) F (a = alpha_bar_t): the network adds what the noisy input
+    # lacks (EDM's c_skip/c_out for unit-variance data) instead of rebuilding x0 from scratch.
+    # False = MDM's plain x0 head, which short runs never teach to pass a clean input through
+    # (eval/results/mdm_sampling.md); the default, so checkpoints saved before it load unchanged.
+    input_skip: bool = False
 
     def validate(self) -> None:
         for name in ("width", "layers", "heads", "ff_size", "diffusion_steps", "max_frames",

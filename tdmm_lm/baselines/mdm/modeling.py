@@ -4,13 +4,16 @@ A transformer encoder reads ``[token0, frame_1 … frame_T]``: frames are noisy 
 features (any format's channel count D) projected to ``width``; token0 is the diffusion
 timestep embedding plus the projected text vector. Padded frames are masked as attention keys
 (the original forgot, MDM issue #72), so they change no real frame's output. The network
-predicts the clean motion x0; the loss is MSE over real frames only. Training drops the text
-with probability ``cond_dropout`` (a zero vector), which teaches the unconditional model that
-classifier-free guidance needs. Positions use fixed sinusoids (as MDM), so any length up to
-``max_frames`` works.
+predicts the clean motion x0 (with ``input_skip`` through a noise-level skip from the input,
+``x0 = sqrt(a) x_t + sqrt(1-a) F``); the loss is MSE on x0 over real frames only. Training
+drops the text with probability ``cond_dropout`` (a zero vector), which teaches the
+unconditional model that classifier-free guidance needs. Positions use fixed sinusoids (as
+MDM), so any length up to ``max_frames`` works.
 
 Differences from the reference, and why: pre-LN blocks (stable at the higher learning rates
-short CPU runs need); the frozen text encoder is all-MiniLM-L6-v2 by default instead of CLIP.
+short CPU runs need); the frozen text encoder is all-MiniLM-L6-v2 by default instead of CLIP;
+the optional input skip (minute-long runs of the plain x0 head learn only each prompt's mean
+pose and ignore the noisy input even at t = 0: eval/results/mdm_sampling.md).
 """
 
 from __future__ import annotations
@@ -78,14 +81,19 @@ class MDM(nn.Module, PyTorchModelHubMixin, library_name="tdmm-lm",
     def denoise(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
         """``x_t [B, T, D]`` noisy motion, ``t [B]`` timesteps, ``cond [B, cond_dim]`` text
-        vectors (zeros = unconditional), ``mask [B, T]`` real frames → x0 estimate ``[B, T, D]``."""
+        vectors (zeros = unconditional), ``mask [B, T]`` real frames → x0 estimate ``[B, T, D]``
+        (with ``input_skip``: ``sqrt(a_t) x_t`` plus the network's ``sqrt(1 - a_t)``-scaled output)."""
         w = self.cfg.width
         token0 = self.time_mlp(sinusoidal(t, w)) + self.text_proj(cond)
         h = torch.cat([token0[:, None], self.in_proj(x_t)], dim=1)
         h = h + sinusoidal(torch.arange(h.shape[1], device=h.device), w)
         keep = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1).bool()
         h = self.encoder(h, src_key_padding_mask=~keep)
-        return self.out_proj(h[:, 1:])
+        out = self.out_proj(h[:, 1:])
+        if self.cfg.input_skip:
+            a = self.alpha_bar[t].view(-1, 1, 1)
+            out = a.sqrt() * x_t + (1 - a).sqrt() * out
+        return out
 
     def forward(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None
                 ) -> tuple[torch.Tensor, dict[str, float]]:
