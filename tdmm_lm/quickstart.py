@@ -101,6 +101,7 @@ class Quickstart:
         self.corpus, self.codes = o / "data" / "facescript", o / "data" / "facescript_codes"
         self.vq, self.lm = o / "vq", o / "lm"
         self.lm_m2l, self.lm_l2m = o / "lm_m2l", o / "lm_l2m"
+        self.text_features = o / "text_features" / "words.safetensors"
         self.mdm, self.t2m_gpt = o / "mdm", o / "t2m_gpt"
         self.extractor, self.benchmark = o / "extractor", o / "benchmark"
         self.examples = o / "examples"
@@ -116,10 +117,13 @@ class Quickstart:
             Stage("motion tokenizer", self.vq, self.train_tokenizer, MOTION_TOKENIZER, needs=corpus),
             Stage("tokenised dataset", self.codes, self.tokenize, DATASET, needs=("motion tokenizer",)),
             Stage("TDMM-LM M2L", self.lm_m2l, self.train_lm_m2l, TDMM_LM, needs=codes),
-            Stage("TDMM-LM L2M", self.lm_l2m, self.train_lm_l2m, marker=L2M_MARKER, needs=codes),
+            Stage("TDMM-LM L2M", self.lm_l2m, self.train_lm_l2m, marker=L2M_MARKER,
+                  needs=(*codes, "prompt word features")),
             Stage("MDM", self.mdm, self.train_mdm, "mdm", needs=codes),
             Stage("T2M-GPT", self.t2m_gpt, self.train_t2m_gpt, "t2m-gpt", needs=codes),
             Stage("benchmark extractor", self.extractor, self.train_extractor, EXTRACTOR, needs=corpus),
+            Stage("prompt word features", self.text_features.parent, self.encode_prompts,
+                  marker=self.text_features.name, needs=corpus),
             Stage("TDMM-LM", self.lm, self.attach_lm, TDMM_LM, needs=("TDMM-LM M2L", "TDMM-LM L2M")),
             Stage("benchmark", self.benchmark, self.run_benchmark, marker="results.json",
                   needs=(*models, "benchmark extractor")),
@@ -162,6 +166,15 @@ class Quickstart:
         tok = MotionTokenizer.from_pretrained(self.vq)
         tokenize_dataset(load_dataset_dict(str(self.corpus)), tok).save_to_disk(str(self.codes))
 
+    def encode_prompts(self) -> None:
+        """The L2M half's MiniLM word features of every prompt, while the tokenizer trains."""
+        from tdmm_lm.lm.config import LMConfig
+        from tdmm_lm.lm.train import write_feature_file
+
+        self.text_features.parent.mkdir(parents=True, exist_ok=True)
+        write_feature_file(self.preset.lm_l2m.load(LMConfig, {
+            "l2m.feature_file": str(self.text_features)}), str(self.corpus))
+
     def train_lm_m2l(self) -> None:
         self._train_lm(self.preset.lm, self.lm_m2l, "lm")
 
@@ -174,7 +187,8 @@ class Quickstart:
 
         train(stage.load(LMConfig, {"data.dataset": str(self.codes),
                                     "data.motion_tokenizer": str(self.vq), "train.out": str(out),
-                                    "l2m.mode": "prefix", "l2m.train": part}),
+                                    "l2m.mode": "prefix", "l2m.train": part,
+                                    "l2m.feature_file": str(self.text_features)}),
               progress=self.progress)
 
     def attach_lm(self) -> None:

@@ -35,7 +35,7 @@ def test_quickstart_runs_every_stage_then_resumes(tmp_path, cli):
     assert (out / "examples" / example["mp4"]).stat().st_size > 10_000
     assert f"examples/{example['png']}" in report and example["prompt"] in report
     timings = json.loads((out / "timings.json").read_text())
-    assert len(timings) == 12 and "wall clock" in timings     # 11 stages and the whole run
+    assert len(timings) == 13 and "wall clock" in timings     # 12 stages and the whole run
     # two workers: stages overlapped, so the run took less than its stages one after another
     assert timings["wall clock"] < sum(v for k, v in timings.items() if k != "wall clock")
     assert "side by side" in stdout
@@ -43,7 +43,7 @@ def test_quickstart_runs_every_stage_then_resumes(tmp_path, cli):
 
     rc, stdout, err = cli("quickstart", "--out", out, "--preset", preset)
     assert rc == 0, err
-    assert stdout.count("done already") == 11
+    assert stdout.count("done already") == 12
 
 
 def test_quickstart_preset_errors(tmp_path, cli):

@@ -96,6 +96,11 @@ class L2MSection:
     tie_embeddings: bool = False  # prefix model: output rows = code embeddings (learns faster)
     sentence_slot: bool = False  # prefix model also reads the prompt's sentence embedding (prefix.py)
     word_dropout: float = 0.0    # share of training prompts read through the sentence slot alone
+    cond_dropout: float = 0.0    # share of training prompts hidden whole (for guidance)
+    # a file of the frozen encoder's word features for the training prompts: read when it
+    # exists, written when not ("" = encode them at the start of every run)
+    feature_file: str = ""
+    guidance: float = 1.0        # classifier-free guidance scale at sampling; 1 = off
     lr: float = 0.0              # prefix model learning rate; 0 = train.lr
     # T2M-GPT's "pkeep": each input motion code of an L2M example is kept with this probability
     # and otherwise replaced by a random code of its level (targets stay true), so the model
@@ -112,6 +117,10 @@ class L2MSection:
                "l2m.layers/heads/width", "need layers, heads >= 1 and width a multiple of heads")
         check(0 <= self.dropout < 1 and self.lr >= 0, "l2m.dropout/lr", "dropout in [0, 1), lr >= 0")
         check(0 <= self.word_dropout < 1, "l2m.word_dropout", "must be in [0, 1)")
+        check(0 <= self.cond_dropout < 1, "l2m.cond_dropout", "must be in [0, 1)")
+        check(self.guidance > 0, "l2m.guidance", "must be > 0 (1 = no guidance)")
+        check(self.guidance == 1 or self.cond_dropout > 0, "l2m.guidance",
+              "needs l2m.cond_dropout > 0 (the model must have learned the unconditional case)")
         check(self.word_dropout == 0 or self.sentence_slot, "l2m.word_dropout",
               "needs l2m.sentence_slot: true (hidden words leave only the sentence slot)")
 

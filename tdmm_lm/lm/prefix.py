@@ -35,14 +35,16 @@ class PrefixL2M(nn.Module):
     def __init__(self, num_codes: int, levels: int, cond_dim: int, width: int, layers: int,
                  heads: int, max_tokens: int, dropout: float = 0.1, text_features: str = "minilm",
                  tie_embeddings: bool = False, sentence_slot: bool = False,
-                 word_dropout: float = 0.0):
+                 word_dropout: float = 0.0, cond_dropout: float = 0.0, guidance: float = 1.0):
         super().__init__()
         self.settings = dict(num_codes=num_codes, levels=levels, cond_dim=cond_dim, width=width,
                              layers=layers, heads=heads, max_tokens=max_tokens, dropout=dropout,
                              text_features=text_features, tie_embeddings=tie_embeddings,
-                             sentence_slot=sentence_slot, word_dropout=word_dropout)
+                             sentence_slot=sentence_slot, word_dropout=word_dropout,
+                             cond_dropout=cond_dropout, guidance=guidance)
         self.levels, self.text_features = levels, text_features
         self.sentence_slot, self.word_dropout = sentence_slot, word_dropout
+        self.cond_dropout, self.guidance = cond_dropout, guidance
         self.gpt = CodeGPT(num_codes, cond_dim, width, layers, heads, max_tokens, dropout,
                            tie_embeddings)
 
@@ -52,7 +54,7 @@ class PrefixL2M(nn.Module):
         max_tokens = math.ceil(max_seconds * motion_tokenizer.tokens_per_second / levels) * levels
         return cls(motion_tokenizer.vocab_size, levels, cond_dim, l2m.width, l2m.layers, l2m.heads,
                    max_tokens, l2m.dropout, l2m.text_features, l2m.tie_embeddings,
-                   l2m.sentence_slot, l2m.word_dropout)
+                   l2m.sentence_slot, l2m.word_dropout, l2m.cond_dropout, l2m.guidance)
 
     @property
     def max_tokens(self) -> int:
@@ -65,7 +67,13 @@ class PrefixL2M(nn.Module):
         MiniLM exactly its sentence embedding, which places paraphrases close together, so a
         prompt worded unlike the training texts still lands near their meaning). In training,
         ``word_dropout`` hides all word slots of a sample, so the model also learns to follow
-        the sentence slot alone."""
+        the sentence slot alone, and ``cond_dropout`` hides the whole prompt (sentence slot
+        too), which classifier-free guidance at sampling (``guidance``) needs."""
+        if self.training and self.cond_dropout > 0:
+            keep = torch.rand(len(cond), 1, device=cond.device) >= self.cond_dropout
+            cond_mask = cond_mask.bool() & keep
+        else:
+            keep = None
         if not self.sentence_slot:
             return cond, cond_mask
         m = cond_mask.unsqueeze(-1).to(cond.dtype)
@@ -77,6 +85,8 @@ class PrefixL2M(nn.Module):
             hide = torch.rand(len(cond), 1, device=cond.device) < self.word_dropout
             words = words & ~hide
         ones = torch.ones(len(cond), 1, dtype=torch.bool, device=cond.device)
+        if keep is not None:
+            ones = ones & keep
         return torch.cat([sentence[:, None], cond], 1), torch.cat([ones, words], 1)
 
     def loss(self, cond: torch.Tensor, cond_mask: torch.Tensor, codes: torch.Tensor,
@@ -106,7 +116,7 @@ class PrefixL2M(nn.Module):
         longest = max(self.max_tokens if n is None else int(n) for n in need)
         return self.gpt.generate(cond, cond_mask, max_tokens=longest, top_k=top_k or None,
                                  temperature=temperature or 1.0, greedy=temperature == 0,
-                                 generator=gen, allowed=allowed)
+                                 generator=gen, allowed=allowed, guidance=self.guidance)
 
     # ---- folder -----------------------------------------------------------------------------------
     def save(self, folder: str | Path, state_dict: dict | None = None) -> None:
@@ -149,6 +159,40 @@ class CachedFeatures:
     def __init__(self, encode: FeatureFn, max_texts: int = 100_000) -> None:
         self.encode, self.max_texts = encode, max_texts
         self.cache: dict[str, torch.Tensor] = {}
+
+    def prefill(self, texts: Sequence[str], batch_size: int = 256) -> None:
+        """Encode every text not yet known, in length-sorted batches (far faster than the
+        training batches' handfuls), up to ``max_texts``."""
+        todo = sorted((t for t in dict.fromkeys(texts) if t not in self.cache), key=len)
+        todo = todo[:max(0, self.max_texts - len(self.cache))]
+        for i in range(0, len(todo), batch_size):
+            self(todo[i:i + batch_size])
+
+    def save(self, path: str | Path) -> None:
+        """The remembered features as one safetensors file (rows joined; texts and row
+        lengths in its metadata), written atomically."""
+        from safetensors.torch import save_file
+
+        from tdmm_lm.atomic import atomic_file
+        texts = list(self.cache)
+        rows = [self.cache[t] for t in texts]
+        joined = torch.cat(rows) if rows else torch.zeros(0, 0, dtype=torch.float16)
+        meta = {"texts": json.dumps(texts), "lengths": json.dumps([len(r) for r in rows])}
+        with atomic_file(path) as tmp:
+            save_file({"features": joined.contiguous()}, str(tmp), metadata=meta)
+
+    def load(self, path: str | Path) -> None:
+        """Remember the features a ``save`` wrote (they must come from the same encoder)."""
+        from safetensors import SafetensorError, safe_open
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                meta, joined = f.metadata() or {}, f.get_tensor("features")
+            texts, lengths = json.loads(meta["texts"]), json.loads(meta["lengths"])
+        except (OSError, KeyError, ValueError, SafetensorError) as e:
+            raise TdmmError(f"{path}: not a word-feature file ({str(e).splitlines()[0]})") from None
+        for text, row in zip(texts, joined.split(lengths)):
+            if len(self.cache) < self.max_texts:
+                self.cache[text] = row
 
     def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         found = {t: self.cache[t] for t in texts if t in self.cache}

@@ -273,7 +273,8 @@ class TDMMLM:
         seconds = [None if n is None else round_seconds(n / self.fps) for n in lengths]
         limit = self._codes_for(int(self.cfg.generation.max_seconds * self.fps))
         if self.prefix is not None:
-            feats, mask = self.features([generate_prompt(t, s, None) for t, s in zip(texts, seconds)])
+            # the length is imposed by decoding; the prefix model is trained without durations
+            feats, mask = self.features([generate_prompt(t, None, None) for t in texts])
             codes = self.prefix.generate(feats, mask, need,
                                          temperature=self.cfg.generation.generate_temperature,
                                          top_k=self.cfg.generation.top_k, seed=seed)

@@ -69,7 +69,8 @@ class LMTask:
         if cfg.l2m.mode == "prefix":
             if cfg.l2m.train == "joint":
                 self.features, prefix = build_prefix(cfg, self.motion_tokenizer, accelerator.device,
-                                                     model, self.tokenizer)
+                                                     self.train_clips + self.val_clips, model,
+                                                     self.tokenizer)
             self.tasks.pop("generate", None)   # the prefix model learns L2M; the LM learns M2L
             if not any(w > 0 for w in self.tasks.values()):
                 raise TdmmError("prefix mode trains the LM on describe/chat: give one a weight > 0")
@@ -137,7 +138,8 @@ class PrefixTask:
     def __init__(self, cfg: LMConfig, accelerator) -> None:
         self.cfg = cfg
         self.motion_tokenizer, self.train_clips, self.val_clips = load_training_data(cfg)
-        self.features, self.model = build_prefix(cfg, self.motion_tokenizer, accelerator.device)
+        self.features, self.model = build_prefix(cfg, self.motion_tokenizer, accelerator.device,
+                                                 self.train_clips + self.val_clips)
         accelerator.print(f"prefix L2M parameters: {sum(p.numel() for p in self.model.parameters()):,}")
 
     def param_groups(self, tc) -> list[dict]:
@@ -183,19 +185,54 @@ def load_training_data(cfg: LMConfig):
     return motion_tokenizer, train_clips, val_clips
 
 
-def build_prefix(cfg: LMConfig, motion_tokenizer, device, model=None, tokenizer=None):
-    """``(features, prefix model)`` for prefix mode: frozen encoder features (remembered per
-    text) or the LM's own states (``text_features: lm``, needs ``model`` and ``tokenizer``)."""
-    from tdmm_lm.lm.prefix import (CachedFeatures, PrefixL2M, lm_features, lm_hidden_size,
-                                   minilm_features)
+def build_prefix(cfg: LMConfig, motion_tokenizer, device, clips=(), model=None, tokenizer=None):
+    """``(features, prefix model)`` for prefix mode: frozen encoder features of every prompt of
+    ``clips``, encoded before training as the baselines' sentence vectors are (or read from
+    ``l2m.feature_file``), or the LM's own states (``text_features: lm``, needs ``model`` and
+    ``tokenizer``)."""
+    from tdmm_lm.lm.prefix import PrefixL2M, lm_features, lm_hidden_size
     if cfg.l2m.text_features == "lm":
         if model is None:
             raise TdmmError("l2m.text_features: lm reads the LM's states: train with l2m.train: joint")
         features, dim = lm_features(model, tokenizer), lm_hidden_size(model)
     else:
-        encode, dim = minilm_features(cfg.l2m.text_features, device)
-        features = CachedFeatures(encode)
+        features, dim = prompt_features(cfg, device, [t for c in clips for t in c.texts])
     return features, PrefixL2M.build(motion_tokenizer, cfg.l2m, dim, cfg.generation.max_seconds)
+
+
+def prompt_features(cfg: LMConfig, device, texts):
+    """``(CachedFeatures, dim)`` holding the frozen encoder's word features of the prefix
+    model's prompts made of ``texts`` (``l2m.feature_file`` read first, written after)."""
+    from tdmm_lm.lm.prefix import CachedFeatures, minilm_features
+    from tdmm_lm.lm.prompts import generate_prompt
+
+    encode, dim = minilm_features(cfg.l2m.text_features, device)
+    features = CachedFeatures(encode)
+    path = Path(cfg.l2m.feature_file) if cfg.l2m.feature_file else None
+    if path is not None and path.is_file():
+        features.load(path)
+    before = len(features.cache)
+    features.prefill([generate_prompt(t, None, None) for t in texts])
+    if path is not None and len(features.cache) > before:
+        features.save(path)
+    return features, dim
+
+
+def write_feature_file(cfg: LMConfig, dataset: str) -> Path:
+    """Encode the prompts of ``dataset``'s train and validation texts (it needs no codes yet)
+    into ``cfg.l2m.feature_file`` ahead of a prefix run (the quickstart does it while the
+    tokenizer trains)."""
+    from tdmm_lm.data.schema import load_dataset_dict, require_splits, require_texts
+
+    if not cfg.l2m.feature_file:
+        raise TdmmError("no l2m.feature_file to write")
+    dd = load_dataset_dict(dataset)
+    require_splits(dd, dataset)
+    require_texts(dd, dataset)
+    val = dd["validation"].select(range(min(cfg.data.max_val_samples, len(dd["validation"]))))
+    texts = [t for split in (dd["train"], val) for ts in split["texts"] for t in ts]
+    prompt_features(cfg, "cpu", texts)
+    return Path(cfg.l2m.feature_file)
 
 
 def prefix_batch(clips, prefix, features, cfg: LMConfig, rng: np.random.Generator, batch_size: int,
@@ -204,7 +241,9 @@ def prefix_batch(clips, prefix, features, cfg: LMConfig, rng: np.random.Generato
     from tdmm_lm.lm.batches import code_batch, sample_examples
     from tdmm_lm.nn.code_gpt import corrupt_codes
 
-    conds = sample_examples(clips, None, {"condition": 1.0}, batch_size, rng, cfg.data.duration_prob)
+    # no "for N seconds" in the prefix model's text: the length is imposed by decoding, and a
+    # prompt has half as many forms to encode (the frozen encoder dominates a prefix step)
+    conds = sample_examples(clips, None, {"condition": 1.0}, batch_size, rng, 0.0)
     codes, codes_mask = code_batch([e.codes for e in conds], prefix.max_tokens)
     levels = prefix.levels
     inputs = corrupt_codes(codes, codes_mask, pkeep=cfg.l2m.pkeep, num_codes=prefix.gpt.num_codes,

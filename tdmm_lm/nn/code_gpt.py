@@ -149,20 +149,31 @@ class CodeGPT(nn.Module):
     def generate(self, cond: torch.Tensor, cond_mask: torch.Tensor, *, max_tokens: int,
                  top_k: int | None = None, temperature: float = 1.0, greedy: bool = False,
                  generator: torch.Generator | None = None,
-                 allowed: AllowedFn | None = None) -> list[list[int]]:
+                 allowed: AllowedFn | None = None, guidance: float = 1.0) -> list[list[int]]:
         """Sample codes after ``cond [B, Lc, cond_dim]`` / ``cond_mask [B, Lc]`` until each
         sample emits END or reaches ``max_tokens`` (capped at ``self.max_tokens``). Returns one
         code list per sample, END excluded. ``greedy`` takes the argmax; otherwise softmax over
         ``logits / temperature``, restricted to the ``top_k`` best when given. ``allowed`` (see
         ``AllowedFn``) masks outputs per position; ``generator`` makes sampling reproducible.
+        ``guidance`` != 1 is classifier-free guidance: the logits become
+        ``u + guidance * (c - u)`` with ``u`` the logits under no condition at all (every slot
+        masked), for a model trained with the condition sometimes dropped.
         Recomputes the whole prefix each step (no KV cache): sequences are short, code stays simple."""
         max_tokens = min(max_tokens, self.max_tokens)
         b = cond.shape[0]
         codes = torch.empty(b, 0, dtype=torch.long, device=cond.device)
         done = torch.zeros(b, dtype=torch.bool, device=cond.device)
         lengths = torch.full((b,), max_tokens, dtype=torch.long)
+        if guidance != 1.0:   # the conditional and the unconditional pass in one batch
+            cond = torch.cat([cond, cond])
+            cond_mask = torch.cat([cond_mask.bool(), torch.zeros_like(cond_mask, dtype=torch.bool)])
         for t in range(max_tokens):
-            logits = self(cond, cond_mask, codes)[:, -1].float()  # [B, num_codes+1]
+            if guidance != 1.0:
+                both = self(cond, cond_mask, torch.cat([codes, codes]))[:, -1].float()
+                c, u = both[:b], both[b:]
+                logits = u + guidance * (c - u)
+            else:
+                logits = self(cond, cond_mask, codes)[:, -1].float()  # [B, num_codes+1]
             if allowed is not None:
                 logits = logits.masked_fill(~allowed(t, codes).to(logits.device), float("-inf"))
             nxt = self._pick(logits, top_k, temperature, greedy, generator)

@@ -73,3 +73,48 @@ def test_word_dropout_needs_the_sentence_slot():
     from tdmm_lm.lm.config import L2MSection
     with pytest.raises(TdmmError, match="sentence_slot"):
         L2MSection(mode="prefix", word_dropout=0.2).validate()
+
+
+def test_cond_dropout_hides_the_whole_prompt_sentence_slot_included():
+    feats, mask = CountingEncoder()(["a person smiles"] * 400)
+    model = _prefix(sentence_slot=True, cond_dropout=0.2).train()
+    torch.manual_seed(0)
+    _, cmask = model.condition(feats, mask)
+    hidden = ~cmask.any(1)
+    assert 0.13 < hidden.float().mean() < 0.27
+    assert cmask[~hidden].all()                              # the others keep everything
+    assert model.eval().condition(feats, mask)[1].all()
+
+
+def test_guidance_mixes_conditional_and_unconditional_logits():
+    from tdmm_lm.nn.code_gpt import CodeGPT
+
+    torch.manual_seed(0)
+    gpt = CodeGPT(num_codes=6, cond_dim=4, width=16, layers=1, heads=2, max_tokens=4, dropout=0.0).eval()
+    cond, mask = torch.randn(3, 2, 4), torch.ones(3, 2, dtype=torch.bool)
+    empty = torch.empty(3, 0, dtype=torch.long)
+    with torch.no_grad():
+        c = gpt(cond, mask, empty)[:, -1]
+        u = gpt(cond, torch.zeros_like(mask), empty)[:, -1]
+    for scale in (1.0, 3.0):
+        out = gpt.generate(cond, mask, max_tokens=1, greedy=True, guidance=scale)
+        first = [row[0] if row else gpt.end for row in out]      # an empty row chose END
+        assert first == (u + scale * (c - u)).argmax(-1).tolist()
+    assert (u + 3.0 * (c - u)).argmax(-1).tolist() != c.argmax(-1).tolist()   # guidance mattered
+
+
+def test_features_saved_and_loaded_are_the_same_and_need_no_encoding(tmp_path):
+    encoder = CountingEncoder()
+    cached = CachedFeatures(encoder)
+    cached.prefill(["a person smiles", "winks", "a person smiles", "frowns twice"], batch_size=2)
+    assert sorted(encoder.encoded) == ["a person smiles", "frowns twice", "winks"]
+    cached.save(tmp_path / "words.safetensors")
+    again = CachedFeatures(CountingEncoder())
+    again.load(tmp_path / "words.safetensors")
+    feats, mask = again(["winks", "frowns twice"])
+    assert again.encode.encoded == []                          # all from the file
+    torch.testing.assert_close(feats, cached(["winks", "frowns twice"])[0], rtol=0, atol=0)
+    (tmp_path / "bad.safetensors").write_bytes(b"not safetensors")
+    from tdmm_lm.errors import TdmmError
+    with pytest.raises(TdmmError, match="not a word-feature file"):
+        again.load(tmp_path / "bad.safetensors")
