@@ -164,12 +164,9 @@ class TDMMLM:
         prefix = features = None
         if cfg.l2m.mode == "prefix":
             from tdmm_lm.lm.prefix import PrefixL2M
-            if not (folder / "prefix").is_dir():
-                raise TdmmError(f"{folder}: has no prefix/ L2M model (a run with l2m.train: lm "
-                                "learns M2L only): join it with an l2m.train: prefix run by "
-                                "`tdmm-lm llm attach-l2m`")
-            prefix = PrefixL2M.load(folder / "prefix", device or "cpu")
-            features = cls._feature_fn(prefix.text_features, model, tokenizer, device)
+            if (folder / "prefix").is_dir():   # absent: an l2m.train: lm run, M2L only
+                prefix = PrefixL2M.load(folder / "prefix", device or "cpu")
+                features = cls._feature_fn(prefix.text_features, model, tokenizer, device)
         base = folder / "base" if (folder / "base").is_dir() else None
         return cls(model, tokenizer, vocab, motion_tokenizer.eval(), cfg, prefix, features, base)
 
@@ -264,6 +261,10 @@ class TDMMLM:
                  ) -> list[Motion]:
         """One motion per prompt at ``self.fps``; ``lengths`` in frames (None: the model ends
         the motion itself, at most ``generation.max_seconds``)."""
+        if self.cfg.l2m.mode == "prefix" and self.prefix is None:
+            raise TdmmError("this model has no prefix/ L2M model (a run with l2m.train: lm "
+                            "learns M2L only): join it with an l2m.train: prefix run by "
+                            "`tdmm-lm llm attach-l2m`")
         if lengths is not None and len(lengths) != len(texts):
             raise TdmmError(f"{len(texts)} prompts but {len(lengths)} lengths")
         lengths = list(lengths) if lengths is not None else [None] * len(texts)

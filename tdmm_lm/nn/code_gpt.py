@@ -63,11 +63,19 @@ class _Block(nn.Module):
                                  nn.Dropout(dropout))
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
-        """``x [B, S, W]``, ``allowed [B, 1, S, S]`` (True: query row may attend to key column)."""
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor,
+                cache: list | None = None) -> torch.Tensor:
+        """``x [B, S, W]``, ``allowed [B, 1, S, K]`` (True: query row may attend to key column).
+        Without ``cache`` the keys are ``x``'s own (K = S); with one (a list holding the earlier
+        positions' keys and values, or empty), ``x`` is the newest positions, its keys and
+        values are appended to the cache and the queries see all K cached positions."""
         b, s, w = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(w, dim=-1)
         q, k, v = (t.view(b, s, self.heads, w // self.heads).transpose(1, 2) for t in (q, k, v))
+        if cache is not None:
+            if cache:
+                k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+            cache[:] = [k, v]
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed,
                                            dropout_p=self.dropout if self.training else 0.0)
         x = x + F.dropout(self.proj(y.transpose(1, 2).reshape(b, s, w)), self.dropout, self.training)
@@ -158,7 +166,7 @@ class CodeGPT(nn.Module):
         ``guidance`` != 1 is classifier-free guidance: the logits become
         ``u + guidance * (c - u)`` with ``u`` the logits under no condition at all (every slot
         masked), for a model trained with the condition sometimes dropped.
-        Recomputes the whole prefix each step (no KV cache): sequences are short, code stays simple."""
+        Each step runs only the newest position, on cached keys and values (``_Incremental``)."""
         max_tokens = min(max_tokens, self.max_tokens)
         b = cond.shape[0]
         codes = torch.empty(b, 0, dtype=torch.long, device=cond.device)
@@ -167,13 +175,12 @@ class CodeGPT(nn.Module):
         if guidance != 1.0:   # the conditional and the unconditional pass in one batch
             cond = torch.cat([cond, cond])
             cond_mask = torch.cat([cond_mask.bool(), torch.zeros_like(cond_mask, dtype=torch.bool)])
+        step = _Incremental(self, cond, cond_mask)
         for t in range(max_tokens):
+            last = None if t == 0 else codes[:, -1].repeat(len(cond) // b)
+            logits = step(last).float()   # [B, num_codes+1] (x2 with guidance)
             if guidance != 1.0:
-                both = self(cond, cond_mask, torch.cat([codes, codes]))[:, -1].float()
-                c, u = both[:b], both[b:]
-                logits = u + guidance * (c - u)
-            else:
-                logits = self(cond, cond_mask, codes)[:, -1].float()  # [B, num_codes+1]
+                logits = logits[b:] + guidance * (logits[:b] - logits[b:])
             if allowed is not None:
                 logits = logits.masked_fill(~allowed(t, codes).to(logits.device), float("-inf"))
             nxt = self._pick(logits, top_k, temperature, greedy, generator)
@@ -200,6 +207,39 @@ class CodeGPT(nn.Module):
         probs = logits.softmax(-1)
         device = generator.device if generator is not None else probs.device
         return torch.multinomial(probs.to(device), 1, generator=generator).squeeze(1).to(logits.device)
+
+
+class _Incremental:
+    """``CodeGPT``'s forward one position at a time with a key/value cache: the first call
+    (``code`` None) runs the condition slots and START, each later call the code just written.
+    Gives the logits ``CodeGPT.forward`` gives at that position: condition rows never attend to
+    codes, so their cached keys stay valid, and a new code row may attend to every earlier
+    real slot."""
+
+    def __init__(self, gpt: CodeGPT, cond: torch.Tensor, cond_mask: torch.Tensor) -> None:
+        self.gpt, self.cond, self.cond_mask = gpt, cond, cond_mask.bool()
+        self.caches: list[list] = [[] for _ in gpt.blocks]
+        self.t = 0
+
+    def __call__(self, code: torch.Tensor | None) -> torch.Tensor:
+        """Logits ``[B, num_codes+1]`` for the next code after ``code [B]`` (None: the first)."""
+        gpt, b, lc = self.gpt, self.cond.shape[0], self.cond.shape[1]
+        if code is None:
+            start = gpt.start.expand(b, 1, -1) + gpt.pos_emb.weight[:1]
+            x = torch.cat([gpt.cond_proj(self.cond), start], dim=1)
+            allowed = gpt._attention_mask(self.cond_mask, 1)
+        else:
+            self.t += 1
+            x = gpt.code_emb(code)[:, None] + gpt.pos_emb.weight[self.t]
+            seen = torch.ones(b, 1, 1, lc + self.t + 1, dtype=torch.bool, device=x.device)
+            seen[:, 0, 0, :lc] = self.cond_mask
+            allowed = seen
+        for block, cache in zip(gpt.blocks, self.caches):
+            x = block(x, allowed, cache)
+        h = gpt.ln_f(x[:, -1])
+        if gpt.head is None:
+            return F.linear(h, gpt.code_emb.weight[: gpt.num_codes + 1])
+        return gpt.head(h)
 
 
 def next_code_loss(logits: torch.Tensor, codes: torch.Tensor, codes_mask: torch.Tensor) -> torch.Tensor:

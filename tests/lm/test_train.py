@@ -119,6 +119,9 @@ def test_halves_trained_apart_join_into_one_model(tiny_tokenized, tmp_path, cli)
     assert not (m2l / "prefix").exists() and (l2m / "prefix" / "model.safetensors").is_file()
     assert not (l2m / "model").exists()                      # the LM was not even built
     assert "l2m_loss" not in json.loads((m2l / "metrics.json").read_text())
+    from tests.tiny import random_motion
+    half = TDMMLM.from_pretrained(str(m2l))                   # describes without its L2M half
+    assert isinstance(half.describe([random_motion(30)])[0], str) and half.prefix is None
     rc, _, err = cli("generate", "a person smiles", "--model", m2l, "-o", tmp_path / "x.csv")
     assert rc == 2 and "attach-l2m" in err
     rc, out, err = cli("llm", "attach-l2m", "--lm", tmp_path / "m2l", "--l2m", tmp_path / "l2m",

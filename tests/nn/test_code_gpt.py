@@ -159,3 +159,33 @@ def test_level_mask_matches_the_sampling_rule():
     assert mask[:, :12].sum(1).tolist() == [4] * 7
     assert mask[:, 12].tolist() == [False, False, False, True, False, False, True]
     assert mask[4, 4:8].all() and not mask[4, :4].any() and not mask[4, 8:12].any()
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_cached_generation_equals_rerunning_the_whole_sequence(tie):
+    """``generate`` runs one position per step on cached keys/values; sampling by re-running
+    ``forward`` over everything so far must give the same codes."""
+    torch.manual_seed(0)
+    gpt = CodeGPT(num_codes=10, cond_dim=6, width=16, layers=2, heads=2, max_tokens=8, dropout=0.0,
+                  tie_embeddings=tie).eval()
+    cond = torch.randn(3, 4, 6)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 1, 1]], dtype=torch.bool)
+    for guidance in (1.0, 2.5):
+        got = gpt.generate(cond, mask, max_tokens=8, generator=torch.Generator().manual_seed(3),
+                           guidance=guidance)
+        gen, codes, done = torch.Generator().manual_seed(3), torch.empty(3, 0, dtype=torch.long), [None] * 3
+        with torch.no_grad():
+            for t in range(8):
+                c = gpt(cond, mask, codes)[:, -1]
+                u = gpt(cond, torch.zeros_like(mask), codes)[:, -1]
+                logits = u + guidance * (c - u) if guidance != 1.0 else c
+                nxt = torch.multinomial(logits.softmax(-1), 1, generator=gen).squeeze(1)
+                for i in range(3):
+                    if done[i] is None and int(nxt[i]) == gpt.end:
+                        done[i] = t
+                nxt = torch.tensor([gpt.pad if done[i] is not None else int(nxt[i]) for i in range(3)])
+                codes = torch.cat([codes, nxt[:, None]], 1)
+                if all(d is not None for d in done):
+                    break
+        expected = [codes[i, :(8 if done[i] is None else done[i])].tolist() for i in range(3)]
+        assert got == expected
