@@ -110,7 +110,8 @@ class Quickstart:
 
     # --- stages --------------------------------------------------------------------------
     def stages(self) -> list[Stage]:
-        corpus, codes, models = ("FaceScript corpus",), ("tokenised dataset",), ("TDMM-LM", "MDM", "T2M-GPT")
+        corpus, codes = ("FaceScript corpus",), ("tokenised dataset",)
+        models = ("TDMM-LM", "MDM", "T2M-GPT")
         # listed in start order: when two stages are ready, the earlier (longer) one goes first
         return [
             Stage("FaceScript corpus", self.corpus, self.make_corpus, DATASET),
@@ -324,7 +325,8 @@ class Quickstart:
         waiting, running = list(todo), {}
         pending = {s.name for s in todo}
         # spawn: a fresh interpreter per worker (no forked torch/OpenMP state)
-        with ProcessPoolExecutor(self.preset.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(self.preset.workers, mp_context=spawn) as pool:
             while waiting or running:
                 for stage in [s for s in waiting if not pending & set(s.needs)]:
                     if len(running) == self.preset.workers:
