@@ -153,11 +153,13 @@ class CachedFeatures:
 
     Training draws the same paraphrases over and over, and the encoder's forward pass was a
     fifth of a prefix-mode step on a CPU. Up to ``max_texts`` texts are kept (about 15 KB
-    each for MiniLM); texts past that are encoded every time. Only for frozen encoders: the
+    each for MiniLM, on the CPU); texts past that are encoded every time. Features come back
+    on ``device`` (the encoder's), cached or not. Only for frozen encoders: the
     LM's own states (``text_features: lm``) change as it trains."""
 
-    def __init__(self, encode: FeatureFn, max_texts: int = 100_000) -> None:
-        self.encode, self.max_texts = encode, max_texts
+    def __init__(self, encode: FeatureFn, max_texts: int = 100_000,
+                 device: str | torch.device = "cpu") -> None:
+        self.encode, self.max_texts, self.device = encode, max_texts, device
         self.cache: dict[str, torch.Tensor] = {}
 
     def prefill(self, texts: Sequence[str], batch_size: int = 256) -> None:
@@ -203,15 +205,12 @@ class CachedFeatures:
                 found[text] = f[m.bool()].to("cpu", torch.float16)
                 if len(self.cache) < self.max_texts:
                     self.cache[text] = found[text]
-            device = feats.device
-        else:
-            device = "cpu"
         rows = [found[t] for t in texts]
         out = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True).float()
         mask = torch.zeros(out.shape[:2], dtype=torch.bool)
         for i, r in enumerate(rows):
             mask[i, :len(r)] = True
-        return out.to(device), mask.to(device)
+        return out.to(self.device), mask.to(self.device)   # where the encoder's would be
 
 
 def lm_features(model, tokenizer) -> FeatureFn:

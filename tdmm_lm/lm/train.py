@@ -207,7 +207,7 @@ def prompt_features(cfg: LMConfig, device, texts):
     from tdmm_lm.lm.prompts import generate_prompt
 
     encode, dim = minilm_features(cfg.l2m.text_features, device)
-    features = CachedFeatures(encode)
+    features = CachedFeatures(encode, device=device)
     path = Path(cfg.l2m.feature_file) if cfg.l2m.feature_file else None
     if path is not None and path.is_file():
         features.load(path)
