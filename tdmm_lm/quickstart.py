@@ -337,7 +337,14 @@ class Quickstart:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     stage = running.pop(future)
-                    self._finished(stage, future.result(), heads)   # re-raises a stage's error
+                    if future.exception() is not None:
+                        # say it now, not when the other stage ends (it resumes from its last/
+                        # checkpoint on the next run)
+                        for child in multiprocessing.active_children():
+                            child.terminate()
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        raise future.exception()
+                    self._finished(stage, future.result(), heads)
                     pending.discard(stage.name)
 
     def _finished(self, stage: Stage, seconds: float, heads: dict[str, str]) -> None:

@@ -55,3 +55,20 @@ def test_quickstart_preset_errors(tmp_path, cli):
     missing.write_text(MICRO.replace("configs/lm/tiny.yaml", "configs/lm/nope.yaml"))
     rc, _, err = cli("quickstart", "--out", tmp_path / "o2", "--preset", missing)
     assert rc == 2 and "configs/lm/nope.yaml" in err
+
+
+@pytest.mark.slow
+def test_a_failing_stage_stops_the_one_beside_it(tmp_path, cli):
+    """The MDM stage fails while the LM's M2L half trains beside it: the error comes back at
+    once (one line, exit 2) and the other worker is stopped, not left to finish its budget."""
+    preset = tmp_path / "bad.yaml"
+    bad = MICRO.replace("mdm: {config: configs/baselines/mdm_tiny.yaml, overrides: {",
+                        "mdm: {config: configs/baselines/mdm_tiny.yaml, overrides: {model.nope: 1, ")
+    bad = bad.replace("lm: {config: configs/lm/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6,",
+                      "lm: {config: configs/lm/tiny.yaml, overrides: {train.steps: 100000, "
+                      "train.max_minutes: 10, train.eval_every: 100000,", 1)
+    assert bad.count("model.nope") == 1 and "train.steps: 100000" in bad
+    preset.write_text(bad)
+    rc, _, err = cli("quickstart", "--out", tmp_path / "qs", "--preset", preset)
+    assert rc == 2 and "unknown key(s) ['model.nope']" in err
+    assert not (tmp_path / "qs" / "lm_m2l" / "best").exists()   # stopped before its first validation
