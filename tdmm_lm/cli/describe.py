@@ -1,4 +1,5 @@
-"""``tdmm-lm describe MOTION --model DIR [--question Q]``: Motion2Language."""
+"""``tdmm-lm describe MOTION --model DIR [--question Q] [--gaps ...]``: Motion2Language.
+A take that ``--gaps split`` cuts into pieces gets one answer per piece."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ def register(sub) -> None:
     p.add_argument("--question", help="ask this instead of asking for a description")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="torch device (default: CPU)")
+    from tdmm_lm.motion.gaps import add_gap_args
+    add_gap_args(p)
     p.set_defaults(handler=run)
 
 
@@ -19,14 +22,23 @@ def run(args) -> int:
     from tdmm_lm.device import check_device
     from tdmm_lm.lm.tdmmlm import TDMMLM
     from tdmm_lm.motion import load
+    from tdmm_lm.motion.gaps import policy_from_args
+    from tdmm_lm.motion.io import load_pieces
 
     if args.question is not None and not args.question.strip():
         raise TdmmError("--question is empty; ask something, or drop --question to get a "
                         "description")
-    motion = load(args.motion)            # fail on a bad file before loading the model
+    policy = policy_from_args(args)       # fail on a bad file before loading the model
+    pieces = (load_pieces(args.motion, gaps=policy) if args.gaps == "split"
+              else [load(args.motion, gaps=policy)])
     lm = TDMMLM.from_pretrained(args.model, device=check_device(args.device))
     if args.question is not None:
-        print(lm.answer(motion, args.question, seed=args.seed))
+        said = [lm.answer(m, args.question, seed=args.seed) for m in pieces]
     else:
-        print(lm.describe([motion], seed=args.seed)[0])
+        said = lm.describe(pieces, seed=args.seed)
+    if len(pieces) == 1:
+        print(said[0])
+    else:
+        for k, (m, text) in enumerate(zip(pieces, said), 1):
+            print(f"piece {k}/{len(pieces)} ({m.num_frames / m.fps:.1f} s): {text}")
     return 0

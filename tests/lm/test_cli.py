@@ -15,6 +15,22 @@ def test_describe_the_real_take(cli, tiny_lm_run, real_take):
     assert rc == 0, err
 
 
+def test_describe_a_take_with_tracking_loss_piece_by_piece(cli, tiny_lm_run, real_take):
+    """S88 loses tracking three times: refused by default (the error names --gaps), one answer
+    per piece with --gaps split, one for the whole take with --gaps fill."""
+    take = real_take.parent / "alexdjulin_S88-001.csv"
+    rc, _, err = cli("describe", take, "--model", tiny_lm_run)
+    assert rc == 2 and "--gaps split" in err
+    rc, out, err = cli("describe", take, "--model", tiny_lm_run, "--gaps", "split")
+    assert rc == 0, err
+    lines = out.strip().splitlines()
+    # three long losses make at least 4 pieces (split also cuts at the short gaps)
+    n = len(lines)
+    assert n >= 4 and all(line.startswith(f"piece {k}/{n} (") for k, line in enumerate(lines, 1))
+    rc, out, err = cli("describe", take, "--model", tiny_lm_run, "--gaps", "fill")
+    assert rc == 0 and len(out.strip().splitlines()) == 1, err
+
+
 @pytest.mark.parametrize("ext", [".csv", ".npz"])
 def test_generate_writes_the_asked_duration(cli, tiny_lm_run, tmp_path, ext):
     from tdmm_lm.motion import load
