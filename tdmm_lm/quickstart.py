@@ -160,12 +160,12 @@ class Quickstart:
               progress=self.progress)
 
     def tokenize(self) -> None:
-        from tdmm_lm.data.schema import load_dataset_dict
+        from tdmm_lm.data.schema import load_dataset_dict, save_dataset_dict
         from tdmm_lm.vqvae import MotionTokenizer
         from tdmm_lm.vqvae.dataset import tokenize_dataset
 
         tok = MotionTokenizer.from_pretrained(self.vq)
-        tokenize_dataset(load_dataset_dict(str(self.corpus)), tok).save_to_disk(str(self.codes))
+        save_dataset_dict(tokenize_dataset(load_dataset_dict(str(self.corpus)), tok), str(self.codes))
 
     def encode_prompts(self) -> None:
         """The L2M half's MiniLM word features of every prompt, while the tokenizer trains."""

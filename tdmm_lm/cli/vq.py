@@ -138,7 +138,7 @@ def evaluate(args) -> int:
 
 
 def tokenize_dataset(args) -> int:
-    from tdmm_lm.data.schema import load_dataset_dict
+    from tdmm_lm.data.schema import load_dataset_dict, save_dataset_dict
     from tdmm_lm.errors import TdmmError
     from tdmm_lm.vqvae.dataset import tokenize_dataset as run
 
@@ -153,7 +153,7 @@ def tokenize_dataset(args) -> int:
     tok = _tokenizer(args.model)
     dd = run(load_dataset_dict(args.dataset), tok)
     with atomic_folder(out, overwrite=True) as tmp:   # an old dataset stays until this one is whole
-        dd.save_to_disk(str(tmp))
+        save_dataset_dict(dd, str(tmp))
     print(f"wrote {args.out} ({', '.join(f'{k} {len(v)}' for k, v in dd.items())}; "
           f"{tok.tokens_per_second:g} tokens/s, vocab {tok.vocab_size})")
     return 0

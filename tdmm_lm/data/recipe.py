@@ -18,7 +18,7 @@ import numpy as np
 
 from tdmm_lm.atomic import atomic_folder
 from tdmm_lm.data.card import CardInfo, render_card
-from tdmm_lm.data.schema import SPLITS, features, validate_row
+from tdmm_lm.data.schema import SPLITS, features, save_dataset_dict, validate_row
 from tdmm_lm.data.splits import SplitSpec, assign_splits
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion.formats import channels_for
@@ -100,7 +100,7 @@ def write_dataset(rows: Iterable[dict[str, Any]], out: str | Path, *, split: Spl
     # written beside ``out`` and renamed at the end: --overwrite keeps the old dataset until
     # the new one is complete, and a killed run leaves no half-written folder at ``out``
     with atomic_folder(out, overwrite=True) as tmp:
-        dd.save_to_disk(str(tmp))
+        save_dataset_dict(dd, str(tmp))
         (tmp / "README.md").write_text(render_card(dd, card), encoding="utf-8")
         with open(tmp / SKIP_LOG, "w", encoding="utf-8") as f:
             for entry in log.skipped + log.notes:   # notes have "note" where skips have "reason"

@@ -95,6 +95,13 @@ def split_motions(split: datasets.Dataset, limit: int | None = None) -> list[Mot
     return [row_motion(r) for r in cols]
 
 
+def save_dataset_dict(dd: datasets.DatasetDict, folder: str) -> None:
+    """``dd.save_to_disk(folder)``, with empty splits written as one empty shard: ``datasets``
+    writes an empty split as zero shards, which its own ``load_from_disk`` then cannot read
+    (IndexError; a recipe run with ``--val-ratio 0`` made such a folder)."""
+    dd.save_to_disk(str(folder), num_shards={name: 1 for name, part in dd.items() if len(part) == 0})
+
+
 def load_dataset_dict(path: str) -> datasets.DatasetDict:
     """The DatasetDict in a ``save_to_disk`` folder, a published folder of parquet shards or a
     Hub dataset repo id (``tdmm_lm.artifacts``), with one-line errors."""
@@ -104,6 +111,9 @@ def load_dataset_dict(path: str) -> datasets.DatasetDict:
               else datasets.load_dataset(str(folder)))
     except (FileNotFoundError, ValueError) as e:
         raise TdmmError(f"{path}: not a readable dataset ({e})") from None
+    except IndexError:   # a split saved as zero shards (save_dataset_dict avoids writing one)
+        raise TdmmError(f"{path}: a split was saved with no data file (an empty split written "
+                        f"by datasets' save_to_disk); write the dataset again") from None
     if not isinstance(ds, datasets.DatasetDict):
         raise TdmmError(f"{path}: holds a single Dataset, expected a DatasetDict with splits")
     for split, part in ds.items():
