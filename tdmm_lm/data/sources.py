@@ -71,17 +71,23 @@ def express4d_rows(root: Path, log: SkipLog, *, fps: float | None = None,
                              attributes=attributes)
 
 
-def livelinkface_rows(root: Path, captions: Path, log: SkipLog, *, fps: float | None = None,
+def livelinkface_rows(root: Path, captions: Path | None, log: SkipLog, *, fps: float | None = None,
                       gaps: GapPolicy = GapPolicy()) -> Iterator[dict[str, Any]]:
     """A folder of Live Link Face takes plus a captions CSV with columns ``file,text[,subject]``.
 
     ``file`` is a path relative to ``root`` (or a bare file name); ``text`` holds one description
     or several separated by ``|``. Captions without a take and takes without a caption are logged.
-    Missing frames follow ``gaps`` (see ``take_pieces``).
+    Without ``captions`` every take becomes motion-only rows (for tokenizers), each take its own
+    subject. Missing frames follow ``gaps`` (see ``take_pieces``).
     """
-    table = _read_captions_csv(captions)
     takes = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.csv"))
-             if p.resolve() != captions.resolve()}
+             if captions is None or p.resolve() != captions.resolve()}
+    if captions is None:
+        for path in takes.values():
+            log.read += 1
+            yield from _take_rows(path, Path(path).stem, [], "", log, fps, gaps)
+        return
+    table = _read_captions_csv(captions)
     by_name = {p.name: p for p in takes.values()}
     used: set[Path] = set()
     for line, entry in table:
@@ -91,15 +97,20 @@ def livelinkface_rows(root: Path, captions: Path, log: SkipLog, *, fps: float | 
             log.skip(f"{captions}:{line}", f"no take named {entry['file']!r} under {root}")
             continue
         used.add(path)
-        for suffix, motion, attributes in take_pieces(path, log, gaps):
-            yield motion_row(motion, id=f"llf_{Path(entry['file']).stem}{suffix}",
-                             subject=entry.get("subject") or "unknown",
-                             texts=entry["text"].split("|"), source=str(path), fps=fps,
-                             attributes=attributes)
+        yield from _take_rows(path, Path(entry["file"]).stem, entry["text"].split("|"),
+                              entry.get("subject") or "unknown", log, fps, gaps)
     for path in takes.values():
         if path not in used:
             log.read += 1
             log.skip(path, f"take has no caption in {captions}")
+
+
+def _take_rows(path: Path, stem: str, texts: list[str], subject: str, log: SkipLog,
+               fps: float | None, gaps: GapPolicy) -> Iterator[dict[str, Any]]:
+    """The rows of one take's pieces (``subject`` empty: the take's own stem)."""
+    for suffix, motion, attributes in take_pieces(path, log, gaps):
+        yield motion_row(motion, id=f"llf_{stem}{suffix}", subject=subject or stem, texts=texts,
+                         source=str(path), fps=fps, attributes=attributes)
 
 
 def open3dfacevid_rows(captions: Path, fits: Path, log: SkipLog, *, fps: float | None = None

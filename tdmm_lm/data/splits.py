@@ -21,8 +21,9 @@ class SplitSpec:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise TdmmError(f"split method must be one of {METHODS}, got {self.method!r}")
-        if not (0 <= self.validation < 1 and 0 < self.test < 1 and self.validation + self.test < 1):
-            raise TdmmError("split fractions need 0 <= validation, 0 < test and validation + test < 1")
+        # test 0 (and validation 0) is allowed: motion-only data for a tokenizer mix is all train
+        if not (0 <= self.validation < 1 and 0 <= self.test < 1 and self.validation + self.test < 1):
+            raise TdmmError("split fractions need 0 <= validation, 0 <= test and validation + test < 1")
 
     def describe(self) -> str:
         unit = "subjects" if self.method == "subject" else "clips"
@@ -38,13 +39,13 @@ def assign_splits(ids: list[str], subjects: list[str], spec: SplitSpec) -> dict[
     """
     units = subjects if spec.method == "subject" else ids
     names = sorted(set(units))
-    need = 3 if spec.validation > 0 else 2
+    need = 1 + (spec.validation > 0) + (spec.test > 0)
     if len(names) < need:
         raise TdmmError(f"a {spec.method} split needs at least {need} distinct "
                         f"{spec.method}s, found {len(names)}; use --split clip")
     rng = np.random.default_rng(spec.seed)
     order = [names[i] for i in rng.permutation(len(names))]
-    n_test = max(1, round(spec.test * len(names)))
+    n_test = max(1, round(spec.test * len(names))) if spec.test > 0 else 0
     n_val = max(1, round(spec.validation * len(names))) if spec.validation > 0 else 0
     unit_split = {u: "test" for u in order[:n_test]}
     unit_split.update({u: "validation" for u in order[n_test:n_test + n_val]})

@@ -104,6 +104,26 @@ def test_livelinkface_folder_subject_split(tmp_path, monkeypatch, capsys):
     assert {Path(s["source"]).name for s in skipped(out)} == {"captions.csv:14", "orphan.csv"}
 
 
+def test_livelinkface_without_captions_is_motion_only_and_all_train(tmp_path, monkeypatch, capsys):
+    # a tokenizer mix of uncaptioned takes: every take in train, each its own subject; the
+    # empty validation/test splits must load back (datasets writes an empty split as no shard)
+    root = tmp_path / "takes"
+    root.mkdir()
+    for i in range(3):
+        (root / f"Slate_{i}_iPhone.csv").write_text(take_csv(random_values(25 + i, seed=i)))
+    out = tmp_path / "ds"
+    rc, _ = run_recipe("livelinkface", "--root", root, "--out", out, "--split", "clip",
+                       "--val-ratio", 0, "--test-ratio", 0, monkeypatch=monkeypatch, capsys=capsys)
+    assert rc == 0
+    from tdmm_lm.data.schema import load_dataset_dict
+    dd = load_dataset_dict(str(out))
+    assert (len(dd["train"]), len(dd["validation"]), len(dd["test"])) == (3, 0, 0)
+    assert sorted(dd["train"]["subject"]) == [f"Slate_{i}_iPhone" for i in range(3)]
+    assert all(t == [] for t in dd["train"]["texts"]) and set(dd["train"]["text"]) == {""}
+    assert sorted(len(m) for m in dd["train"]["motion"]) == [25, 26, 27]
+    assert dd["validation"].features == dd["train"].features
+
+
 def test_open3dfacevid_smirk_and_spectre(tmp_path, monkeypatch, capsys):
     fits = tmp_path / "fits"
     fits.mkdir()

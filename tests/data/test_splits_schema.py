@@ -31,6 +31,16 @@ def test_clip_split_and_errors():
         SplitSpec("random")
     with pytest.raises(TdmmError):
         SplitSpec("clip", 0.5, 0.6)
+    with pytest.raises(TdmmError):
+        SplitSpec("clip", 0.1, -0.1)
+
+
+def test_all_train_split_for_motion_only_data():
+    # a tokenizer's motion-only mix wants every take in train: test 0 and validation 0 allowed
+    ids = [f"c{i}" for i in range(5)]
+    assert set(assign_splits(ids, ids, SplitSpec("subject", 0.0, 0.0)).values()) == {"train"}
+    a = assign_splits(ids, ["u"] * 5, SplitSpec("clip", 0.0, 0.2))
+    assert sorted(a.values()) == ["test"] + ["train"] * 4
 
 
 def _row(**changes):
