@@ -13,7 +13,7 @@ checkpoint (hub id or local folder) works too; ``trust_remote_code`` stays off.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 
@@ -23,6 +23,15 @@ from tdmm_lm.limits import check_size
 
 DEFAULT = "minilm"
 MAX_WORDS = 64  # word pieces per prompt; FaceScript prompts use under 40
+ENCODE_BATCH = 256  # texts per encoder call: bounded memory, few Python round trips
+
+
+def length_batches(texts: Sequence[str], batch_size: int = ENCODE_BATCH) -> Iterator[list[int]]:
+    """Indices of ``texts`` in batches of similar length (little compute spent on padding): how
+    a whole corpus's prompts are encoded once, before training."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for i in range(0, len(order), batch_size):
+        yield order[i:i + batch_size]
 
 
 def packaged_minilm_path() -> Path:

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import torch
 
-ENCODE_BATCH = 256  # texts per encoder call: bounded memory, few Python round trips
+from tdmm_lm.text_encoder import ENCODE_BATCH, length_batches
 
 
 def default_cache_dir() -> Path:
@@ -26,11 +26,8 @@ def default_cache_dir() -> Path:
 
 def encode_texts(encoder, texts: Sequence[str], batch_size: int = ENCODE_BATCH) -> torch.Tensor:
     """Unit sentence vectors ``[N, dim]`` float32 on the CPU."""
-    # batches of similar length waste little compute on padding
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = torch.zeros(len(texts), encoder.dim)
-    for i in range(0, len(texts), batch_size):
-        idx = order[i:i + batch_size]
+    for idx in length_batches(texts, batch_size):
         out[idx] = encoder.encode_sentences([texts[j] for j in idx]).float().cpu()
     return out
 

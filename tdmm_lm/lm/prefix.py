@@ -25,6 +25,7 @@ from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.nn.code_gpt import (CodeGPT, code_targets, exact_lengths, interleaved_levels,
                                  next_code_loss)
+from tdmm_lm.text_encoder import ENCODE_BATCH, length_batches
 
 FeatureFn = Callable[[Sequence[str]], "tuple[torch.Tensor, torch.Tensor]"]
 
@@ -162,13 +163,13 @@ class CachedFeatures:
         self.encode, self.max_texts, self.device = encode, max_texts, device
         self.cache: dict[str, torch.Tensor] = {}
 
-    def prefill(self, texts: Sequence[str], batch_size: int = 256) -> None:
+    def prefill(self, texts: Sequence[str], batch_size: int = ENCODE_BATCH) -> None:
         """Encode every text not yet known, in length-sorted batches (far faster than the
-        training batches' handfuls), up to ``max_texts``."""
+        training batches' handfuls), up to ``max_texts`` (the shortest first)."""
         todo = sorted((t for t in dict.fromkeys(texts) if t not in self.cache), key=len)
         todo = todo[:max(0, self.max_texts - len(self.cache))]
-        for i in range(0, len(todo), batch_size):
-            self(todo[i:i + batch_size])
+        for idx in length_batches(todo, batch_size):
+            self([todo[j] for j in idx])
 
     def save(self, path: str | Path) -> None:
         """The remembered features as one safetensors file (rows joined; texts and row
