@@ -110,11 +110,16 @@ class DataSection:
     fps: float = 0.0             # tokenizer frame rate; 0 = the training split's fps
     window: int = 64             # frames per training crop (T2M-GPT: 64)
     max_val_samples: int = 200   # validation clips per pass (speed)
+    # floor on each channel's standard deviation when z-scoring: a channel the training data
+    # barely moves (FaceScript's mouthRight: 0.02) would turn a real take's 0.9 into z = 43 and
+    # throw the encoder off; blendshape weights live in [0, 1], so 0.1 keeps real takes near z <= 10
+    std_floor: float = 0.1
 
     def validate(self) -> None:
         check(self.window >= 1 and self.max_val_samples >= 1, "data.window/max_val_samples",
               "must be >= 1")
         check(self.fps >= 0, "data.fps", "must be >= 0 (0 = the dataset's fps)")
+        check(self.std_floor > 0, "data.std_floor", "must be > 0")
         check(not (self.dataset and self.datasets), "data.dataset/data.datasets",
               "set one of the two (--dataset sets data.dataset; a mix goes in data.datasets)")
         for i, entry in enumerate(self.datasets):

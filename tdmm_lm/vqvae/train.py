@@ -58,7 +58,7 @@ class TokenizerTask:
                 raise TdmmError(f"{path}: cannot mix with {primary} ({e})") from None
         # the Normalizer sees TRAIN splits only (no test leak)
         normalizer = Normalizer.fit([a for part in raw for a in part], first.channels,
-                                    first.format.name)
+                                    first.format.name, std_floor=dc.std_floor)
         self.cfg, self.model = cfg, MotionTokenizer.build(cfg, normalizer, fps)
         self.arrays, self.probs = [], []
         for (path, weight), part in zip(dc.sources(), raw):

@@ -6,13 +6,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 from tdmm_lm.errors import TdmmError
 from tests.tiny import random_motion
 
 
-def motion_only_dataset(out, n=12, frames=40, fmt="arkit61"):
-    """A saved DatasetDict of ``n`` motion-only rows (no description) over 4 subjects."""
+def motion_only_dataset(out, n=12, frames=40, fmt="arkit61", still=0):
+    """A saved DatasetDict of ``n`` motion-only rows (no description) over 4 subjects; the last
+    ``still`` channels barely move (std about 0.002)."""
     from tdmm_lm.data.recipe import DatasetInfo, SkipLog, write_dataset
     from tdmm_lm.data.sources import motion_row
     from tdmm_lm.data.splits import SplitSpec
@@ -22,6 +24,8 @@ def motion_only_dataset(out, n=12, frames=40, fmt="arkit61"):
     rows = []
     for i in range(n):
         m = random_motion(frames, seed=i)
+        if still:
+            m.data[:, -still:] *= 0.01
         if fmt == "flame":
             m = Motion(np.zeros((frames, 56), np.float32), 30.0, "flame", flame_channels(50))
         log.read += 1
@@ -80,6 +84,22 @@ def test_motion_only_primary_trains_too(tmp_path, takes):
     from tdmm_lm.vqvae.train import TokenizerTask
     task = TokenizerTask(vq_config(tmp_path, {"dataset": str(takes)}), SimpleNamespace(device="cpu"))
     assert len(task.arrays) > 0
+
+
+def test_std_floor_bounds_what_a_still_channel_does_to_a_real_take(tmp_path):
+    # FaceScript leaves channels still that real takes move: the floor keeps their z-scores sane
+    from tdmm_lm.vqvae.train import TokenizerTask
+    acc = SimpleNamespace(device="cpu")
+    takes = motion_only_dataset(tmp_path / "still", still=5)
+    floored = TokenizerTask(vq_config(tmp_path, {"dataset": str(takes)}), acc).model.norm_std
+    raw = TokenizerTask(vq_config(tmp_path, {"dataset": str(takes), "std_floor": 1e-4}),
+                        acc).model.norm_std
+    assert floored.min().item() == pytest.approx(0.1)          # the config's default floor
+    assert raw[-5:].max().item() < 0.01                         # the still channels, unfloored
+    moving = raw >= 0.1
+    assert torch.equal(floored[moving], raw[moving])            # moving channels keep their std
+    with pytest.raises(TdmmError, match="data.std_floor must be > 0"):
+        vq_config(tmp_path, {"dataset": str(takes), "std_floor": 0})
 
 
 @pytest.mark.parametrize("data, message", [
