@@ -6,12 +6,16 @@
 Per tokenizer: tokens per second, relative vertex error (face; 1.0 = always neutral) on the
 FaceScript test split and on every shared real take (real_takes.py: 30 fps, S88 split at its
 tracking-loss rows), mean channel R² over the blendshapes that move, the blink channels' R²,
-and codebook use. The real takes were never in these tokenizers' training data.
+codebook use, and (for vq_rate_grid.py point folders) the R-precision of a T2M-GPT trained on
+the tokenizer's codes. The real takes are unseen unless ``--held-out`` names, per run, the one
+take it left out (leave-one-take-out: the real column then scores that take only).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -48,46 +52,81 @@ def measure(tok, motions, geometry) -> dict:
             "usage": [c["usage"] for c in m["codebook"]], "frames": m["frames"]}
 
 
+def t2m_r_precision(run: Path) -> str:
+    """T2M-GPT's benchmark R-precision top-3 on this tokenizer's codes (vq_rate_grid.py), or ''."""
+    path = run / "benchmark" / "results.json"
+    if not path.is_file():
+        return ""
+    gens = json.loads(path.read_text())["results"]["generators"]
+    top3 = {name: g["top3"] for name, g in gens.items()}
+    t, r = top3["t2m-gpt"], top3["random-train"]
+    return f"{t['mean']:.3f} ± {t['ci95']:.3f} (random {r['mean']:.3f})"
+
+
+def tokenizer_folder(run: Path) -> Path:
+    """A grid point's ``vq/best``, else the folder itself (a tokenizer or a training run)."""
+    return run / "vq" / "best" if (run / "vq" / "best").is_dir() else run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", nargs="+", required=True)
+    ap.add_argument("--runs", nargs="+", required=True,
+                    help="tokenizer folders, training runs or vq_rate_grid.py point folders")
     ap.add_argument("--dataset", required=True)
     ap.add_argument("--rig", required=True)
     ap.add_argument("--out", default="eval/results/vq_rate")
+    ap.add_argument("--title", default="Token rate vs fidelity (tiny tokenizer)")
+    ap.add_argument("--held-out", nargs="+", default=None, metavar="TAKE",
+                    help="one take name per run (leave-one-take-out): the real column scores only "
+                         "the take each run did not train on")
     ap.add_argument("--train-command", default="", help="how the runs were made (for the record)")
     ap.add_argument("--note", action="append", default=[], help="a line for the Notes section")
     args = ap.parse_args()
+    if args.held_out and len(args.held_out) != len(args.runs):
+        ap.error("--held-out needs one take name per run")
     test = split_motions(load_dataset_dict(args.dataset)["test"])
     takes = load_takes(report=lambda _: None)
     results = {}
-    lines = ["# Token rate vs fidelity (tiny tokenizer, FaceScript-trained)", "",
+    real_note = ("each run's real number is over the one take it did not train on (its pieces)"
+                 if args.held_out else "no tokenizer saw them in training")
+    lines = [f"# {args.title}", "",
              "Relative = face vertex error / displacement from neutral (always-neutral = 1.0). "
              "Real takes: the shared Live Link Face takes at 30 fps (S88 split at its tracking-loss "
-             "rows, runs under 2 s left out); no tokenizer saw them in training.", "",
+             f"rows, runs under 2 s left out); {real_note}. T2M-GPT: R-precision top-3 of a "
+             "fixed-budget T2M-GPT trained on the tokenizer's codes (vq_rate_grid.py).", "",
              "| run | quantiser | tokens/s | vocab | FaceScript test: relative | channel R² | blink R² L/R "
-             "| usage | real takes: relative (all) | " + " | ".join(n for n, _ in takes) + " |",
-             "| --- " * (9 + len(takes)) + "|"]
-    for run in args.runs:
-        tok = MotionTokenizer.from_pretrained(run)
+             "| usage | T2M-GPT R-prec top-3 | real: relative (pooled) | "
+             + " | ".join(n for n, _ in takes) + " |",
+             "| --- " * (10 + len(takes)) + "|"]
+    for k, run in enumerate(args.runs):
+        tok = MotionTokenizer.from_pretrained(str(tokenizer_folder(Path(run))))
         geometry = FaceGeometry.for_format(tok.format, tok.channels, rig=args.rig)
         mc = tok.vq_config.model
         quant = f"FSQ {mc.fsq_levels}" if mc.quantizer == "fsq" else f"VQ {mc.levels}×{mc.codebook_size}"
+        scored = [(n, m) for n, m in takes
+                  if not args.held_out or n.split("#")[0] == args.held_out[k]]
+        if not scored:
+            ap.error(f"--held-out {args.held_out[k]}: no such take")
         res = {"tokens_per_second": tok.tokens_per_second, "vocab": tok.vocab_size, "quantizer": quant,
                "test": measure(tok, test, geometry),
-               "real_all": measure(tok, [m for _, m in takes], geometry),
-               "real": {n: measure(tok, [m], geometry)["relative"] for n, m in takes}}
+               "real_all": measure(tok, [m for _, m in scored], geometry),
+               "real": {n: measure(tok, [m], geometry)["relative"] for n, m in scored},
+               "t2m_gpt": t2m_r_precision(Path(run))}
         results[run] = res
         t = res["test"]
         lines.append(f"| `{run}` | {quant} | {tok.tokens_per_second:g} | {tok.vocab_size} | "
                      f"{t['relative']:.3f} | {t['r2_mean']:.3f} | "
                      + "/".join(f"{v:.3f}" for v in t["r2_blinks"]) + " | "
-                     + "/".join(f"{u:.0%}" for u in t["usage"]) + f" | {res['real_all']['relative']:.3f} | "
-                     + " | ".join(f"{res['real'][n]:.3f}" for n, _ in takes) + " |")
+                     + "/".join(f"{u:.0%}" for u in t["usage"]) + f" | {res['t2m_gpt']} | "
+                     f"{res['real_all']['relative']:.3f} | "
+                     + " | ".join(f"{res['real'][n]:.3f}" if n in res["real"] else "(trained)"
+                                  for n, _ in takes) + " |")
     if args.note:
         lines += ["", "Notes:", *[f"- {n}" for n in args.note]]
+    held = f" --held-out {' '.join(args.held_out)}" if args.held_out else ""
     lines += ["", f"Trained with: `{args.train_command}`" if args.train_command else "",
               f"Evaluated with: `PYTHONPATH=$PWD python eval/scripts/vq_rate.py --runs {' '.join(args.runs)} "
-              f"--dataset {args.dataset} --rig {args.rig} --out {args.out}`"]
+              f"--dataset {args.dataset} --rig {args.rig} --out {args.out}{held}`"]
     write_result(args.out, results, "\n".join(lines))
     print("\n".join(lines))
 
