@@ -85,7 +85,7 @@ def livelinkface_rows(root: Path, captions: Path | None, log: SkipLog, *, fps: f
     if captions is None:
         for path in takes.values():
             log.read += 1
-            yield from _take_rows(path, Path(path).stem, [], "", log, fps, gaps)
+            yield from _take_rows(path, path.stem, [], path.stem, log, fps, gaps)
         return
     table = _read_captions_csv(captions)
     by_name = {p.name: p for p in takes.values()}
@@ -107,9 +107,9 @@ def livelinkface_rows(root: Path, captions: Path | None, log: SkipLog, *, fps: f
 
 def _take_rows(path: Path, stem: str, texts: list[str], subject: str, log: SkipLog,
                fps: float | None, gaps: GapPolicy) -> Iterator[dict[str, Any]]:
-    """The rows of one take's pieces (``subject`` empty: the take's own stem)."""
+    """The rows of one take's pieces, ids ``llf_<stem>[_pN]``."""
     for suffix, motion, attributes in take_pieces(path, log, gaps):
-        yield motion_row(motion, id=f"llf_{stem}{suffix}", subject=subject or stem, texts=texts,
+        yield motion_row(motion, id=f"llf_{stem}{suffix}", subject=subject, texts=texts,
                          source=str(path), fps=fps, attributes=attributes)
 
 
