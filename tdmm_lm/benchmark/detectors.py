@@ -23,6 +23,7 @@ validation split, never the test split.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
@@ -279,6 +280,15 @@ def detected_actions(motion: Motion) -> set[tuple[str, str | None]]:
 UNRELIABLE: dict[str, str] = {
     "tilt_head": "head sway reaches the size and time scale of a slight tilt",
 }
+
+
+def scripted_actions(attributes: str) -> set[tuple[str, str]]:
+    """The ``(action, side)`` pairs a FaceScript row's ``attributes`` JSON scripts, less the
+    actions the detectors cannot judge (``UNRELIABLE``)."""
+    return {(s["action"], s["side"]) for s in json.loads(attributes).get("segments", [])
+            if s["action"] not in UNRELIABLE}
+
+
 BLINK_BURST_S = 0.6   # scripted repeated blinks follow each other this closely; spontaneous ones don't
 _HEAD_POSE_RAD = {name: float(np.abs(PRIMITIVES[name].pose_vector()).max()) for name in HEAD_ACTIONS}
 

@@ -199,15 +199,14 @@ def generations(bench: Benchmark, entry: ModelEntry, seeds: Sequence[int],
 def _judge(bench: Benchmark, motions: list[Motion]) -> dict[str, float]:
     """Share of each prompt's scripted actions the detectors find in the generated motion
     (actions the detectors cannot judge are left out; clips with none left are skipped)."""
-    from tdmm_lm.benchmark.detectors import UNRELIABLE, detect_many
+    from tdmm_lm.benchmark.detectors import detect_many, scripted_actions
     try:
         found = [{(e.action, e.side) for e in ev} for ev in detect_many(motions)]
     except TdmmError:   # a layout the detectors cannot read (say so by leaving the column out)
         return {}
     scores = []
     for f, attrs in zip(found, bench.attributes):
-        asked = {(s["action"], s["side"]) for s in json.loads(attrs).get("segments", [])
-                 if s["action"] not in UNRELIABLE}
+        asked = scripted_actions(attrs)
         if asked:
             scores.append(len(asked & f) / len(asked))
     return {"judge": float(np.mean(scores)) if scores else float("nan")}

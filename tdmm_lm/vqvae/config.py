@@ -112,14 +112,22 @@ class DataSection:
     max_val_samples: int = 200   # validation clips per pass (speed)
     # floor on each channel's standard deviation when z-scoring: a channel the training data
     # barely moves (FaceScript's mouthRight: 0.02) would turn a real take's 0.9 into z = 43 and
-    # throw the encoder off; blendshape weights live in [0, 1], so 0.1 keeps real takes near z <= 10
+    # throw the encoder off; blendshape weights live in [0, 1], so 0.1 keeps real takes near z <= 10.
+    # It floors the rotations too (their std is 0.04-0.06 rad); leaving them unfloored cost the
+    # default channel R² 0.688 -> 0.617 for little on real takes (1.21 -> 1.15; vq_head.md)
     std_floor: float = 0.1
+    # share of training windows whose head rotation is set to exactly 0, as Live Link Face
+    # records it with head tracking off (3 of the 4 shared takes): without it the decoder gives
+    # such takes a head drift of 0.01-0.03 rad, which on a face that moves a few mm is most of
+    # the error (eval/results/vq_head.md)
+    head_off_prob: float = 0.0
 
     def validate(self) -> None:
         check(self.window >= 1 and self.max_val_samples >= 1, "data.window/max_val_samples",
               "must be >= 1")
         check(self.fps >= 0, "data.fps", "must be >= 0 (0 = the dataset's fps)")
         check(self.std_floor > 0, "data.std_floor", "must be > 0")
+        check(0 <= self.head_off_prob <= 1, "data.head_off_prob", "must be in [0, 1]")
         check(not (self.dataset and self.datasets), "data.dataset/data.datasets",
               "set one of the two (--dataset sets data.dataset; a mix goes in data.datasets)")
         for i, entry in enumerate(self.datasets):

@@ -59,6 +59,9 @@ class TokenizerTask:
         # the Normalizer sees TRAIN splits only (no test leak)
         normalizer = Normalizer.fit([a for part in raw for a in part], first.channels,
                                     first.format.name, std_floor=dc.std_floor)
+        # head tracking off (data.head_off_prob): head channels at the z-score of exactly 0
+        self.head_ids = np.array(first.format.groups(first.channels).get("head", []), dtype=int)
+        self.head_off = normalizer.normalize(np.zeros(len(first.channels), np.float32))[self.head_ids]
         self.cfg, self.model = cfg, MotionTokenizer.build(cfg, normalizer, fps)
         self.arrays, self.probs = [], []
         for (path, weight), part in zip(dc.sources(), raw):
@@ -84,6 +87,9 @@ class TokenizerTask:
         window = self.cfg.data.window
         data, mask = pad_batch([random_crop(self.arrays[i], window, rng) for i in picks], window,
                                mode="edge")
+        if self.cfg.data.head_off_prob > 0:   # drawn only when on: other runs keep their stream
+            off = rng.random(batch_size) < self.cfg.data.head_off_prob
+            data[np.ix_(off, np.arange(window), self.head_ids)] = self.head_off
         return torch.from_numpy(data).to(device), torch.from_numpy(mask).to(device)
 
     def loss(self, model, batch) -> tuple[torch.Tensor, dict]:

@@ -12,9 +12,9 @@ from tdmm_lm.errors import TdmmError
 from tests.tiny import random_motion
 
 
-def motion_only_dataset(out, n=12, frames=40, fmt="arkit61", still=0):
-    """A saved DatasetDict of ``n`` motion-only rows (no description) over 4 subjects; the last
-    ``still`` channels barely move (std about 0.002)."""
+def motion_only_dataset(out, n=12, frames=40, fmt="arkit61", still=()):
+    """A saved DatasetDict of ``n`` motion-only rows (no description) over 4 subjects; the
+    ``still`` channel indices barely move (std about 0.002)."""
     from tdmm_lm.data.recipe import DatasetInfo, SkipLog, write_dataset
     from tdmm_lm.data.sources import motion_row
     from tdmm_lm.data.splits import SplitSpec
@@ -24,8 +24,7 @@ def motion_only_dataset(out, n=12, frames=40, fmt="arkit61", still=0):
     rows = []
     for i in range(n):
         m = random_motion(frames, seed=i)
-        if still:
-            m.data[:, -still:] *= 0.01
+        m.data[:, list(still)] *= 0.01
         if fmt == "flame":
             m = Motion(np.zeros((frames, 56), np.float32), 30.0, "flame", flame_channels(50))
         log.read += 1
@@ -88,18 +87,41 @@ def test_motion_only_primary_trains_too(tmp_path, takes):
 
 def test_std_floor_bounds_what_a_still_channel_does_to_a_real_take(tmp_path):
     # FaceScript leaves channels still that real takes move: the floor keeps their z-scores sane
+    from tdmm_lm.motion.formats import ARKIT61
     from tdmm_lm.vqvae.train import TokenizerTask
     acc = SimpleNamespace(device="cpu")
-    takes = motion_only_dataset(tmp_path / "still", still=5)
+    still = [ARKIT61.channels.index(c) for c in ("mouthRight", "jawLeft", "headRoll", "leftEyeYaw")]
+    takes = motion_only_dataset(tmp_path / "still", still=still)
     floored = TokenizerTask(vq_config(tmp_path, {"dataset": str(takes)}), acc).model.norm_std
     raw = TokenizerTask(vq_config(tmp_path, {"dataset": str(takes), "std_floor": 1e-4}),
                         acc).model.norm_std
-    assert floored.min().item() == pytest.approx(0.1)          # the config's default floor
-    assert raw[-5:].max().item() < 0.01                         # the still channels, unfloored
+    assert raw[still].max().item() < 0.01                       # the still channels, unfloored
+    assert floored[still].tolist() == pytest.approx([0.1] * 4)  # the config's default floor
     moving = raw >= 0.1
     assert torch.equal(floored[moving], raw[moving])            # moving channels keep their std
     with pytest.raises(TdmmError, match="data.std_floor must be > 0"):
         vq_config(tmp_path, {"dataset": str(takes), "std_floor": 0})
+
+
+def test_head_off_windows_hold_the_head_at_exactly_zero(tmp_path, takes):
+    from tdmm_lm.motion.formats import ARKIT61
+    from tdmm_lm.vqvae.train import TokenizerTask
+    acc = SimpleNamespace(device="cpu")
+    head = [ARKIT61.channels.index(c) for c in ("headYaw", "headPitch", "headRoll")]
+    off = TokenizerTask(vq_config(tmp_path, {"dataset": str(takes), "head_off_prob": 0.5}), acc)
+    on = TokenizerTask(vq_config(tmp_path, {"dataset": str(takes)}), acc)
+    x_off, _ = off.batch(np.random.default_rng(0), 400, "cpu")
+    x_on, _ = on.batch(np.random.default_rng(0), 400, "cpu")
+    raw_head = off.model.denormalize(x_off)[..., head]
+    zeroed = raw_head.abs().amax(dim=(1, 2)) < 1e-6
+    assert 0.4 < zeroed.float().mean().item() < 0.6              # about half the windows
+    # the windows are the same crops: nothing but the head of the chosen ones changed
+    assert torch.equal(x_off[~zeroed], x_on[~zeroed])
+    others = [i for i in range(61) if i not in head]
+    assert torch.equal(x_off[zeroed][..., others], x_on[zeroed][..., others])
+    assert (on.model.denormalize(x_on)[..., head].abs().amax(dim=(1, 2)) > 1e-3).all()
+    with pytest.raises(TdmmError, match="data.head_off_prob must be in"):
+        vq_config(tmp_path, {"dataset": str(takes), "head_off_prob": 1.5})
 
 
 @pytest.mark.parametrize("data, message", [
