@@ -30,7 +30,7 @@ from tdmm_lm.vqvae import MotionTokenizer
 from tdmm_lm.vqvae.evaluate import evaluate_motions
 
 BLINKS = ("eyeBlinkLeft", "eyeBlinkRight")
-EYE_ACTIONS = ("blink", "wink", "squint")   # shorter than a token or two: what a low rate loses
+EYE_ACTIONS = ("blink", "wink", "squint")   # the eye-lid actions: what the tokenizers here lose first
 
 
 def channel_r2(tok, motions) -> dict[str, float]:
