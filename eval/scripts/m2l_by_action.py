@@ -26,15 +26,16 @@ from tdmm_lm.vqvae import MotionTokenizer
 DESCRIPTIONS = "benchmark/cache/facescript/describers/tdmm-lm (M2L)/0.descriptions.json"
 
 
-def lm_names(texts: list[str], attributes: list[str]) -> dict[str, float]:
-    """Per scripted action, the share of its clips whose description names it (any side)."""
+def lm_names(texts: list[str], attributes: list[str]) -> tuple[dict[str, float], Counter]:
+    """Per scripted action, the share of its clips whose description names it (any side), and
+    how many clips script it."""
     hits, totals = Counter(), Counter()
     for text, attrs in zip(texts, attributes):
         named = {action for action, _ in parse_description(text).actions}
         for seg in json.loads(attrs)["segments"]:
             totals[seg["action"]] += 1
             hits[seg["action"]] += seg["action"] in named
-    return {a: hits[a] / totals[a] for a in totals} | {"_clips": dict(totals)}
+    return {a: hits[a] / totals[a] for a in totals}, totals
 
 
 def measure(run: Path) -> dict:
@@ -42,8 +43,9 @@ def measure(run: Path) -> dict:
     test = load_dataset_dict(str(run / "data" / "facescript"))["test"].select(range(len(texts)))
     attributes = test["attributes"]
     tok = MotionTokenizer.from_pretrained(str(run / "vq"))
+    named, clips = lm_names(texts, attributes)
     return {"kept": actions_kept(decoded(tok, split_motions(test)), attributes),
-            "named": lm_names(texts, attributes)}
+            "named": named, "clips": dict(clips)}
 
 
 def main() -> None:
@@ -53,7 +55,7 @@ def main() -> None:
     ap.add_argument("--note", action="append", default=[], help="a line for the Notes section")
     args = ap.parse_args()
     results = {run: measure(Path(run)) for run in args.run}
-    clips = next(iter(results.values()))["named"]["_clips"]
+    clips = next(iter(results.values()))["clips"]
     order = sorted(clips, key=lambda a: next(iter(results.values()))["named"][a])
     lines = ["# M2L per action: what the LM names vs what its tokenizer keeps", "",
              "Per scripted action on the quickstart benchmark's test clips: **kept** = share whose "

@@ -33,11 +33,12 @@ BLINKS = ("eyeBlinkLeft", "eyeBlinkRight")
 EYE_ACTIONS = ("blink", "wink", "squint")   # the eye-lid actions: what the tokenizers here lose first
 
 
-def channel_r2(tok, motions) -> dict[str, float]:
-    """R² per blendshape of the decoded tokens against the input, over all frames pooled."""
+def channel_r2(tok, motions, decoded_motions) -> dict[str, float]:
+    """R² per blendshape of ``decoded_motions`` (the tokens of ``motions``, decoded) against the
+    input, over all frames pooled."""
     targets = [tok.prepare(m) for m in motions]
-    decoded = [d.data[:len(t)] for d, t in zip(tok.decode_batch(tok.encode_batch(motions)), targets)]
-    y, yhat = np.concatenate(targets), np.concatenate(decoded)
+    y = np.concatenate(targets)
+    yhat = np.concatenate([d.data[:len(t)] for d, t in zip(decoded_motions, targets)])
     out = {}
     for i, c in enumerate(tok.channels):
         sst = ((y[:, i] - y[:, i].mean()) ** 2).sum()
@@ -67,13 +68,19 @@ def decoded(tok, motions):
     return tok.decode_batch(tok.encode_batch(motions))
 
 
-def measure(tok, motions, geometry) -> dict:
+def measure(tok, motions, geometry, attributes=None) -> dict:
+    """Reconstruction measures of ``motions``; with their FaceScript ``attributes``, also the
+    actions kept (one decode serves both)."""
     m = evaluate_motions(tok, motions, geometry, timing=False, regions=["face"])
-    r2 = channel_r2(tok, motions)
-    return {"relative": m["vertex"]["face"]["relative"], "mean_mm": m["vertex"]["face"]["mean_mm"],
-            "r2_mean": float(np.mean(list(r2.values()))),
-            "r2_blinks": [r2.get(c, float("nan")) for c in BLINKS],
-            "usage": [c["usage"] for c in m["codebook"]], "frames": m["frames"]}
+    dec = decoded(tok, motions)
+    r2 = channel_r2(tok, motions, dec)
+    out = {"relative": m["vertex"]["face"]["relative"], "mean_mm": m["vertex"]["face"]["mean_mm"],
+           "r2_mean": float(np.mean(list(r2.values()))),
+           "r2_blinks": [r2.get(c, float("nan")) for c in BLINKS],
+           "usage": [c["usage"] for c in m["codebook"]], "frames": m["frames"]}
+    if attributes is not None:
+        out["actions_kept"] = actions_kept(dec, attributes)
+    return out
 
 
 def t2m_r_precision(run: Path) -> str:
@@ -136,12 +143,13 @@ def main() -> None:
                   if not args.held_out or n.split("#")[0] == args.held_out[k]]
         if not scored:
             ap.error(f"--held-out {args.held_out[k]}: no such take")
+        on_test = measure(tok, test, geometry, attributes)
         res = {"tokens_per_second": tok.tokens_per_second, "vocab": tok.vocab_size, "quantizer": quant,
-               "test": measure(tok, test, geometry),
+               "test": on_test,
                "real_all": measure(tok, [m for _, m in scored], geometry),
                "real": {n: measure(tok, [m], geometry)["relative"] for n, m in scored},
                "t2m_gpt": t2m_r_precision(Path(run)),
-               "actions_kept": actions_kept(decoded(tok, test), attributes)}
+               "actions_kept": on_test.pop("actions_kept")}   # where the results files keep it
         results[run] = res
         t = res["test"]
         lines.append(f"| `{run}` | {quant} | {tok.tokens_per_second:g} | {tok.vocab_size} | "
