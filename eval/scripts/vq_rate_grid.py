@@ -35,6 +35,8 @@ POINTS = {
     "vq_ds4": ["model.downsample=4", "model.levels=1", "model.codebook_size=1024"],      # 7.5
     "rvq_ds8": ["model.downsample=8", "model.levels=2", "model.codebook_size=512"],      # 7.5
     "fsq_ds4": ["model.downsample=4", "model.levels=1", "model.quantizer=fsq"],          # 7.5
+    "vq_ds4_2048": ["model.downsample=4", "model.levels=1", "model.codebook_size=2048",  # 7.5
+                    "model.dead_code_threshold=0.05"],
     "vq_ds8": ["model.downsample=8", "model.levels=1", "model.codebook_size=1024"],      # 3.75
     "fsq_ds8": ["model.downsample=8", "model.levels=1", "model.quantizer=fsq"],          # 3.75
     # the normaliser's std floor, ablated at the 7.5 tokens/s VQ point (RECONSTRUCTION_ONLY)
