@@ -24,7 +24,9 @@ baseline() {   # kind, config
     --dataset "$codes" --motion-tokenizer "$vq" --out "$out/$1" --steps 100000 --max-minutes 10 \
     --set train.num_threads=1 > "$out/$1.log" 2>&1
 }
-lm & baseline mdm mdm_tiny.yaml & wait
+lm & lm_pid=$!
+baseline mdm mdm_tiny.yaml & mdm_pid=$!
+wait "$lm_pid"; wait "$mdm_pid"   # each wait fails the script if that training failed
 baseline t2m-gpt t2m_gpt_tiny.yaml
 python - "$repo" "$out" "$corpus" "$vq" "$extractor" "$rig" <<'PY'
 import sys, yaml
