@@ -26,9 +26,12 @@ class DataSection:
     dataset: str = ""            # DatasetDict folder (save_to_disk); --dataset overrides
     motion_tokenizer: str = ""   # t2m-gpt: the motion tokenizer that wrote the dataset's codes
     max_val_samples: int = 256   # validation clips per pass (speed)
+    # extra prompts per FaceScript training clip in WordNet's wider words (the LM's data.reworded)
+    reworded: int = 0
 
     def validate(self) -> None:
         check(self.max_val_samples >= 1, "data.max_val_samples", "must be >= 1")
+        check(self.reworded >= 0, "data.reworded", "must be >= 0 (0: off)")
 
 
 @dataclass

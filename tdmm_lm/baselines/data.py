@@ -38,9 +38,15 @@ class TrainingSetup:
     collate: Collate
 
 
-def split_texts(split: datasets.Dataset) -> list[list[str]]:
-    """Each row's texts (``texts``, or ``[text]`` where a row has no paraphrases)."""
-    return [list(ts) or [t] for t, ts in zip(split["text"], split["texts"])]
+def split_texts(split: datasets.Dataset, reworded: int = 0) -> list[list[str]]:
+    """Each row's texts (``texts``, or ``[text]`` where a row has no paraphrases), and
+    ``reworded`` more per FaceScript row in wider words (``data/facescript/lexicon.py``; the
+    training split's extra prompts, ``data.reworded``)."""
+    from tdmm_lm.data.facescript.lexicon import reworded_rows
+    rows = [list(ts) or [t] for t, ts in zip(split["text"], split["texts"])]
+    if reworded and "attributes" in split.column_names:
+        rows = [r + more for r, more in zip(rows, reworded_rows(split["attributes"], reworded))]
+    return rows
 
 
 def crop_and_pad(examples: list[Example], max_len: int, rng: np.random.Generator, bank: TextBank

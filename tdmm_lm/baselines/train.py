@@ -88,7 +88,8 @@ def model_device(model) -> torch.device:
 def text_bank(cfg: BaselineConfig, dd, device):
     from tdmm_lm.baselines.data import split_texts
     from tdmm_lm.baselines.text import TextBank, default_cache_dir
-    texts = [t for split in ("train", "validation") for ts in split_texts(dd[split]) for t in ts]
+    texts = [t for split, more in (("train", cfg.data.reworded), ("validation", 0))
+             for ts in split_texts(dd[split], more) for t in ts]
     return TextBank.build(cfg.text_encoder, texts, device=device, cache_dir=default_cache_dir())
 
 

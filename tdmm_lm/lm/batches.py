@@ -6,7 +6,7 @@ have drawn, and every process of a data-parallel run draws different examples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -26,24 +26,35 @@ class Clip:
     attributes: str
     codes: list[int]
     seconds: float     # duration of the motion the codes decode to
+    reworded: list[str] = field(default_factory=list)   # extra L2M prompts (data.reworded)
+
+    @property
+    def prompts(self) -> list[str]:
+        """What an L2M example may be asked with: the descriptions, then the reworded ones."""
+        return self.texts + self.reworded
 
 
-def load_clips(split, tokens_per_second: float, limit: int | None = None) -> list[Clip]:
-    """The clips of a tokenized split (the first ``limit`` when given)."""
+def load_clips(split, tokens_per_second: float, limit: int | None = None, reworded: int = 0
+               ) -> list[Clip]:
+    """The clips of a tokenized split (the first ``limit`` when given), each with ``reworded``
+    extra L2M prompts in wider words when it has a FaceScript script (``lexicon.py``)."""
+    from tdmm_lm.data.facescript.lexicon import reworded_rows
     if "codes" not in split.column_names:
         raise TdmmError("the dataset has no `codes` column: run `tdmm-lm vq tokenize-dataset` first")
     n = len(split) if limit is None else min(limit, len(split))
     cols = split.select_columns(["texts", "attributes", "codes"]).select(range(n))
+    extra = reworded_rows(cols["attributes"], reworded) if reworded else [[] for _ in range(n)]
     return [Clip(list(r["texts"]), r["attributes"], [int(c) for c in r["codes"]],
-                 len(r["codes"]) / tokens_per_second) for r in cols]
+                 len(r["codes"]) / tokens_per_second, more) for r, more in zip(cols, extra)]
 
 
 def sample_examples(clips: Sequence[Clip], vocab: MotionVocab | None, tasks: dict[str, float],
-                    n: int, rng: np.random.Generator, duration_prob: float, m2l_levels: int = 0
-                    ) -> list[Example]:
+                    n: int, rng: np.random.Generator, duration_prob: float, m2l_levels: int = 0,
+                    canonical: bool = False) -> list[Example]:
     """``n`` examples: a task drawn by weight, a clip drawn uniformly, then a random example
     (``vocab`` None: the prefix model's ``condition`` task, which shows no motion span). M2L
-    prompts show ``m2l_levels`` residual levels (0: all); an L2M answer always has all."""
+    prompts show ``m2l_levels`` residual levels (0: all); an L2M answer always has all.
+    ``canonical``: a description answer is always the clip's first text, not a paraphrase."""
     names = [t for t, w in tasks.items() if w > 0]
     weights = np.array([tasks[t] for t in names], dtype=float)
     picks = rng.choice(len(names), size=n, p=weights / weights.sum())
@@ -52,8 +63,9 @@ def sample_examples(clips: Sequence[Clip], vocab: MotionVocab | None, tasks: dic
         clip = clips[int(rng.integers(len(clips)))]
         levels = 0 if names[k] == "generate" else m2l_levels
         span = vocab.to_text(vocab.coarse(clip.codes, levels)) if vocab else ""
-        example = make_example(names[k], {"texts": clip.texts, "attributes": clip.attributes},
-                               span, clip.seconds, rng, duration_prob)
+        row = {"texts": clip.texts[:1] if canonical else clip.texts, "prompts": clip.prompts,
+               "attributes": clip.attributes}
+        example = make_example(names[k], row, span, clip.seconds, rng, duration_prob)
         example.codes = clip.codes
         out.append(example)
     return out

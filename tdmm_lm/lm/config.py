@@ -131,6 +131,12 @@ class DataSection:
     motion_tokenizer: str = ""   # the tokenizer that wrote `codes`; --motion-tokenizer overrides
     tasks: dict = field(default_factory=lambda: {"describe": 1.0, "chat": 1.0, "generate": 1.0})
     duration_prob: float = 0.5   # share of L2M prompts that state the duration ("for 3.5 seconds")
+    # extra L2M prompts per FaceScript training clip, re-described with WordNet's wider words
+    # for its actions (data/facescript/lexicon.py); descriptions the LM writes keep FaceScript's
+    reworded: int = 0
+    # what an M2L answer is: any of the clip's paraphrases, or always its canonical text (one
+    # wording and FaceScript's time order: less for a small LM to learn)
+    describe_targets: str = "paraphrases"
     max_length: int = 384        # tokens per example; longer ones are cut (the loss only sees the kept part)
     max_val_samples: int = 200   # validation clips per pass (speed)
     # residual levels of each motion step an M2L prompt shows (0: all); 1 = the coarse level
@@ -144,6 +150,9 @@ class DataSection:
                "data.tasks", "weights must be >= 0 and not all 0")
         check(0 <= self.duration_prob <= 1, "data.duration_prob", "must be in [0, 1]")
         check(self.m2l_levels >= 0, "data.m2l_levels", "must be >= 0 (0: all levels)")
+        check(self.reworded >= 0, "data.reworded", "must be >= 0 (0: off)")
+        check(self.describe_targets in ("paraphrases", "canonical"), "data.describe_targets",
+              "must be 'paraphrases' or 'canonical'")
         check(self.max_length >= 32 and self.max_val_samples >= 1, "data.max_length/max_val_samples",
                "must be >= 32 / >= 1")
 

@@ -135,8 +135,10 @@ def make_example(task: str, row: dict[str, Any], span: str, seconds: float,
                  rng: np.random.Generator, duration_prob: float = 0.5) -> Example:
     """A random ``task`` example for a clip. ``row`` has ``texts`` and ``attributes`` (JSON or
     dict); ``span`` is its motion span text; ``seconds`` its duration. ``task`` may also be
-    ``condition``: prefix mode's L2M text (``target``; no messages)."""
+    ``condition``: prefix mode's L2M text (``target``; no messages). L2M prompts come from
+    ``row["prompts"]`` when it has them (descriptions plus reworded ones)."""
     texts = row["texts"]
+    prompts = row.get("prompts") or texts
     if task == "describe":
         return Example(task, [motion_message(span, _pick(DESCRIBE_QUESTIONS, rng))], _pick(texts, rng))
     if task == "chat":
@@ -149,11 +151,11 @@ def make_example(task: str, row: dict[str, Any], span: str, seconds: float,
         return Example(task, chat_messages(span, turns[-1][0], turns[:-1]), turns[-1][1])
     if task == "generate":
         said = round_seconds(seconds) if rng.random() < duration_prob else None
-        prompt = generate_prompt(_pick(texts, rng), said, _pick(GENERATE_INSTRUCTIONS, rng))
+        prompt = generate_prompt(_pick(prompts, rng), said, _pick(GENERATE_INSTRUCTIONS, rng))
         return Example(task, [{"role": "user", "content": prompt}], span)
     if task == "condition":  # prefix mode: the motion model's text, no chat
         said = round_seconds(seconds) if rng.random() < duration_prob else None
-        return Example(task, [], generate_prompt(_pick(texts, rng), said, None))
+        return Example(task, [], generate_prompt(_pick(prompts, rng), said, None))
     raise ValueError(f"unknown task {task!r}")
 
 

@@ -91,7 +91,8 @@ class LMTask:
 
         cfg, vocab = self.cfg, self.vocab
         examples = sample_examples(self.train_clips, vocab, self.tasks, batch_size, rng,
-                                   cfg.data.duration_prob, cfg.data.m2l_levels)
+                                   cfg.data.duration_prob, cfg.data.m2l_levels,
+                                   cfg.data.describe_targets == "canonical")
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         batch = collate(self.tokenizer, examples, cfg.data.max_length)
         batch["input_ids"] = corrupt_motion_targets(batch, vocab, cfg.l2m.pkeep, gen)
@@ -179,7 +180,7 @@ def load_training_data(cfg: LMConfig):
     require_texts(dd, dc.dataset)
     motion_tokenizer = load_motion_tokenizer(dc.motion_tokenizer)
     tps = motion_tokenizer.tokens_per_second
-    train_clips = load_clips(dd["train"], tps)
+    train_clips = load_clips(dd["train"], tps, reworded=dc.reworded)
     val_clips = load_clips(dd["validation"], tps, dc.max_val_samples)
     _check_codes(train_clips + val_clips, motion_tokenizer, dc.dataset)
     return motion_tokenizer, train_clips, val_clips
@@ -196,7 +197,7 @@ def build_prefix(cfg: LMConfig, motion_tokenizer, device, clips=(), model=None, 
             raise TdmmError("l2m.text_features: lm reads the LM's states: train with l2m.train: joint")
         features, dim = lm_features(model, tokenizer), lm_hidden_size(model)
     else:
-        features, dim = prompt_features(cfg, device, [t for c in clips for t in c.texts])
+        features, dim = prompt_features(cfg, device, [t for c in clips for t in c.prompts])
     return features, PrefixL2M.build(motion_tokenizer, cfg.l2m, dim, cfg.generation.max_seconds)
 
 
@@ -229,8 +230,12 @@ def write_feature_file(cfg: LMConfig, dataset: str) -> Path:
     dd = load_dataset_dict(dataset)
     require_splits(dd, dataset)
     require_texts(dd, dataset)
+    from tdmm_lm.data.facescript.lexicon import reworded_rows
+
     val = dd["validation"].select(range(min(cfg.data.max_val_samples, len(dd["validation"]))))
     texts = [t for split in (dd["train"], val) for ts in split["texts"] for t in ts]
+    if cfg.data.reworded:   # the training clips' extra prompts, as load_clips draws them
+        texts += [t for ts in reworded_rows(dd["train"]["attributes"], cfg.data.reworded) for t in ts]
     prompt_features(cfg, "cpu", texts)
     return Path(cfg.l2m.feature_file)
 

@@ -36,3 +36,20 @@ def test_bad_values_name_the_file_and_field(tmp_path, raw, message):
     with pytest.raises(TdmmError) as e:
         BaselineConfig.from_yaml(path)
     assert str(e.value).startswith(str(path)) and message in str(e.value)
+
+
+def test_reworded_prompts_join_each_facescript_row():
+    import json
+
+    import datasets
+
+    from tdmm_lm.baselines.data import split_texts
+    seg = {"action": "laugh", "side": None, "intensity": "moderate", "speed": "normal",
+           "repetitions": 1, "relation": None}
+    split = datasets.Dataset.from_dict({"text": ["A person laughs.", "A take."],
+                                        "texts": [["A person laughs."], []],
+                                        "attributes": [json.dumps({"segments": [seg]}), "{}"]})
+    assert split_texts(split) == [["A person laughs."], ["A take."]]
+    rows = split_texts(split, reworded=2)
+    assert rows[0][0] == "A person laughs." and len(rows[0]) == 3 and rows[1] == ["A take."]
+    assert rows[0][1] != rows[0][2] and all(t.endswith(".") for t in rows[0][1:])

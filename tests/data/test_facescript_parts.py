@@ -68,7 +68,11 @@ def test_envelope_is_smooth_and_bounded():
                                                ("press {their} lips", "presses {their} lips",
                                                 "pressing {their} lips"),
                                                ("arch", "arches", "arching"),
-                                               ("see", "sees", "seeing")])
+                                               ("see", "sees", "seeing"),
+                                               ("let out a yawn", "lets out a yawn",
+                                                "letting out a yawn"),
+                                               ("open", "opens", "opening"),
+                                               ("gasp", "gasps", "gasping")])
 def test_inflection(base, third, ing):
     assert third_person(base) == third and gerund(base) == ing
 

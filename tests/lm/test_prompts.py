@@ -86,6 +86,17 @@ def test_training_examples_use_paraphrases_and_durations():
     assert all(c.messages[0]["content"].startswith("<S>\n") for c in chats)
 
 
+def test_reworded_prompts_reach_l2m_examples_only():
+    row = {"texts": ["A person smiles."], "prompts": ["A person smiles.", "Someone beams."],
+           "attributes": json.dumps(ATTRS)}
+    rng = np.random.default_rng(0)
+    assert {make_example("describe", row, "<S>", 2.0, rng).target for _ in range(20)} == {"A person smiles."}
+    conds = {make_example("condition", row, "", 2.0, rng, duration_prob=0.0).target for _ in range(20)}
+    gens = {make_example("generate", row, "<S>", 2.0, rng, duration_prob=0.0).messages[0]["content"]
+            for _ in range(20)}
+    assert any("beams" in t for t in conds) and any("beams" in t for t in gens)
+
+
 @pytest.fixture(scope="module")
 def motion_tokenizer_text(tokenizer):
     """The text tokenizer with 8 motion tokens added, as a TDMM-LM run's."""

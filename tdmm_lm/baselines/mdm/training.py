@@ -35,12 +35,13 @@ def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
         model.norm_mean.copy_(torch.from_numpy(normalizer.mean))
         model.norm_std.copy_(torch.from_numpy(normalizer.std))
 
-    def examples(raw, split) -> list[Example]:
-        return [Example(normalizer.normalize(a), t) for a, t in zip(raw, split_texts(split))]
+    def examples(raw, split, reworded: int = 0) -> list[Example]:
+        return [Example(normalizer.normalize(a), t)
+                for a, t in zip(raw, split_texts(split, reworded))]
 
     def collate(batch: list[Example], rng: np.random.Generator):
         motion, mask, cond = crop_and_pad(batch, cfg.model.max_frames, rng, bank)
         return {"motion": motion, "mask": mask, "cond": cond}
 
-    return TrainingSetup(model, examples(raw_train, dd["train"]),
+    return TrainingSetup(model, examples(raw_train, dd["train"], cfg.data.reworded),
                          examples(arrays(split_motions(val)), val), collate)

@@ -32,11 +32,11 @@ def setup(cfg, dd, bank: TextBank) -> TrainingSetup:
     levels = tok.levels
     val = dd["validation"].select(range(min(cfg.data.max_val_samples, len(dd["validation"]))))
 
-    def examples(split) -> list[Example]:
+    def examples(split, reworded: int = 0) -> list[Example]:
         return [Example(np.asarray(c, dtype=np.int64).reshape(-1, levels), t)
-                for c, t in zip(split["codes"], split_texts(split))]
+                for c, t in zip(split["codes"], split_texts(split, reworded))]
 
-    train = examples(dd["train"])
+    train = examples(dd["train"], cfg.data.reworded)
     longest = max(len(e.data) for e in train) * levels
     max_tokens = cfg.model.max_tokens or longest
     if max_tokens < levels:

@@ -8,7 +8,7 @@ connectives. Conventions a reader of the corpus can rely on: no intensity word m
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -38,7 +38,7 @@ THEN_JOINS: tuple[str, ...] = (", then {3}", " and then {3}", ". Then they {base
                                ", and afterwards {3}")
 WHILE_JOINS: tuple[str, ...] = (" while {ger}", " while also {ger}", " and at the same time {3}",
                                 " as they {base}", ", {ger} at the same time")
-_DOUBLED = frozenset("nod bob grin shut drop put knit tip bat dip".split())  # nod -> nodding
+_VOWELS = "aeiou"
 _MAX_TRIES = 60
 
 
@@ -54,10 +54,17 @@ def third_person(phrase: str) -> str:
     return f"{verb} {rest}".strip()
 
 
+def doubles_final(verb: str) -> bool:
+    """Whether ``verb`` doubles its last letter before -ing/-ed: one vowel, then one consonant
+    other than w/x/y at the end ("nod", "grin", "let"; not "look", "open", "gasp")."""
+    vowels = [i for i, ch in enumerate(verb) if ch in _VOWELS]
+    return (len(vowels) == 1 and vowels[0] == len(verb) - 2 and verb[-1] not in _VOWELS + "wxy")
+
+
 def gerund(phrase: str) -> str:
     """``"smile broadly"`` -> ``"smiling broadly"``, ``"nod"`` -> ``"nodding"``."""
     verb, _, rest = phrase.partition(" ")
-    if verb in _DOUBLED:
+    if doubles_final(verb):
         verb += verb[-1] + "ing"
     elif verb.endswith("e") and not verb.endswith("ee"):
         verb = verb[:-1] + "ing"
@@ -71,11 +78,14 @@ def _pick(options: Sequence, rng: np.random.Generator | None):
     return options[0] if rng is None else options[rng.integers(len(options))]
 
 
-def clause(spec: SegmentSpec, rng: np.random.Generator | None) -> tuple[str, str]:
+def clause(spec: SegmentSpec, rng: np.random.Generator | None,
+           phrases: Mapping[str, Sequence[str]] | None = None) -> tuple[str, str]:
     """One segment as (base-form verb phrase with trailing modifiers, adverbs that go before
-    the verb): ``("nod twice", "quickly")``. Kept apart so the verb can still be inflected."""
+    the verb): ``("nod twice", "quickly")``. Kept apart so the verb can still be inflected.
+    ``phrases``: the verb phrases per action to draw from (default: the primitives' own)."""
     prim = PRIMITIVES[spec.action]
-    phrase = _pick(prim.phrases, rng).format(their="their", side=spec.side or "")
+    options = prim.phrases if phrases is None else phrases[spec.action]
+    phrase = _pick(options, rng).format(their="their", side=spec.side or "")
     verb, _, rest = phrase.partition(" ")
     pre: list[str] = []
     post: list[str] = [rest] if rest else []
@@ -97,9 +107,11 @@ def _inflect(parts: tuple[str, str], form: str) -> str:
     return f"{pre} {verb}".strip()
 
 
-def describe(specs: Sequence[SegmentSpec], rng: np.random.Generator | None) -> str:
-    """One sentence for the whole script; canonical when ``rng`` is None."""
-    parts = [clause(s, rng) for s in specs]
+def describe(specs: Sequence[SegmentSpec], rng: np.random.Generator | None,
+             phrases: Mapping[str, Sequence[str]] | None = None) -> str:
+    """One sentence for the whole script; canonical when ``rng`` is None (``phrases``: see
+    ``clause``)."""
+    parts = [clause(s, rng, phrases) for s in specs]
     text = f"{_pick(SUBJECTS, rng)} {_inflect(parts[0], '3')}"
     they = False  # once a clause says "they", later finite verbs agree with it
     for spec, part in zip(specs[1:], parts[1:]):
