@@ -2,4 +2,5 @@ import sys
 
 from tdmm_lm.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":   # the quickstart's worker processes re-import this module
+    sys.exit(main())
