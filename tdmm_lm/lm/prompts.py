@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tdmm_lm.data.facescript.plan import SegmentSpec
+from tdmm_lm.data.facescript.attributes import segment_spec
 from tdmm_lm.data.facescript.text import clause, third_person
 
 IGNORE = -100   # label of tokens the loss skips (torch cross-entropy's ignore_index)
@@ -93,9 +93,7 @@ def round_seconds(seconds: float) -> float:
 
 # ---- ground-truth answers -------------------------------------------------------------------------
 def _segment_phrase(seg: dict[str, Any]) -> str:
-    spec = SegmentSpec(seg["action"], seg.get("side"), seg.get("intensity", "moderate"),
-                       seg.get("speed", "normal"), int(seg.get("repetitions", 1)))
-    phrase, pre = clause(spec, None)
+    phrase, pre = clause(segment_spec(seg), None)
     return f"{pre} {third_person(phrase)}".strip()
 
 

@@ -15,9 +15,9 @@ Fields (times in seconds, rounded to milliseconds):
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from tdmm_lm.data.facescript.plan import Segment
+from tdmm_lm.data.facescript.plan import Segment, SegmentSpec
 from tdmm_lm.data.facescript.primitives import INTENSITY_GAIN, PRIMITIVES
 
 ATTRIBUTE_FIELDS: tuple[str, ...] = ("segments", "emotion", "head_motion", "intensity",
@@ -50,3 +50,10 @@ def summarise(segments: Sequence[Segment], blinks: Sequence[float], duration: fl
     return {"segments": rows, "emotion": emotion, "head_motion": head, "intensity": intensity,
             "spontaneous_blinks": [_ms(b) for b in blinks], "duration_s": _ms(duration),
             "subject": subject}
+
+
+def segment_spec(row: Mapping[str, Any]) -> SegmentSpec:
+    """The script segment one ``segments`` entry of ``summarise`` was rendered from (the inverse
+    of its row; times are dropped, missing fields take their defaults)."""
+    return SegmentSpec(row["action"], row.get("side"), row.get("intensity", "moderate"),
+                       row.get("speed", "normal"), int(row.get("repetitions", 1)), row.get("relation"))

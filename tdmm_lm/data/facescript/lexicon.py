@@ -22,6 +22,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from tdmm_lm.data.facescript.attributes import segment_spec
 from tdmm_lm.data.facescript.plan import SegmentSpec
 from tdmm_lm.data.facescript.primitives import PRIMITIVES
 from tdmm_lm.data.facescript.text import describe
@@ -43,9 +44,7 @@ def specs_of(attributes: Mapping[str, Any] | str) -> list[SegmentSpec] | None:
     segments = (attrs or {}).get("segments") or []
     if not segments or any(s.get("action") not in PRIMITIVES for s in segments):
         return None
-    return [SegmentSpec(s["action"], s.get("side"), s.get("intensity", "moderate"),
-                        s.get("speed", "normal"), int(s.get("repetitions", 1)), s.get("relation"))
-            for s in segments]
+    return [segment_spec(s) for s in segments]
 
 
 def reworded(attributes: Mapping[str, Any] | str, n: int, rng: np.random.Generator) -> list[str]:
