@@ -96,6 +96,18 @@ class MotionFormat:
             return f"eye_{(i + 3) % 6}"
         return {"eyelid_0": "eyelid_1", "eyelid_1": "eyelid_0"}.get(channel, channel)
 
+    def mirror_pairs(self, channels: tuple[str, ...] | None = None) -> list[tuple[int, int]]:
+        """Index pairs ``(left, right)`` in ``channels`` (default canonical) of the channels that
+        swap under mirroring without a sign flip: their difference is how lopsided a face is."""
+        channels = tuple(channels or self.channels)
+        index = {c: i for i, c in enumerate(channels)}
+        pairs = []
+        for i, c in enumerate(channels):
+            j = index.get(self.mirror_partner(c))
+            if j is not None and i < j and self.mirror_sign(c) > 0:
+                pairs.append((i, j))
+        return pairs
+
     def mirror_sign(self, channel: str) -> float:
         """-1 for rotation components that flip under mirroring (yaw and roll), else +1."""
         if self.name == "arkit61":

@@ -73,9 +73,10 @@ class LossConfig:
     param_loss: str = "mse"
     velocity: float = 0.5        # smooth-L1 on frame-to-frame differences (T2M-GPT's 0.5 aux)
     commitment: float = 0.02     # encoder → code commitment (T2M-GPT: 0.02)
+    asymmetry: float = 0.0       # MSE on left-minus-right of mirror pairs (winks, one brow)
 
     def validate(self) -> None:
-        for name in ("vertex", "param", "velocity", "commitment"):
+        for name in ("vertex", "param", "velocity", "commitment", "asymmetry"):
             check(getattr(self, name) >= 0, f"loss.{name}", "must be >= 0")
         check(self.vertex_subset >= 1, "loss.vertex_subset", "must be >= 1")
         check(self.vertex_sampling in ("influence", "uniform"), "loss.vertex_sampling",

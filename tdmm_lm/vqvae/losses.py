@@ -12,6 +12,11 @@ median, the rest pose. With smooth-L1 parameters and the vertex L1 at weight 1, 
 tokenizer learned to output the head, jaw and smile and to flatten brows, eye actions and
 blinks (R² ≈ 0.15 over channels, see eval/results/vq_param_loss.md); MSE on the parameters
 with the vertex term at 0.1 keeps them.
+
+Faces are mostly symmetric, and a tokenizer learns the symmetric half first: a wink came back as
+both eyes half shut, one raised brow as both half raised (the mean of a one-sided action over
+its mirror pair). The asymmetry term is MSE on the normalised left-minus-right difference of
+each mirror pair (``MotionFormat.mirror_pairs``), the error the parameter term sees least.
 """
 
 from __future__ import annotations
@@ -38,9 +43,15 @@ class VQLoss(nn.Module):
     vertex weight is 0 (the parameter-only ablation).
     """
 
-    def __init__(self, cfg: LossConfig, geometry=None, seed: int = 0):
+    def __init__(self, cfg: LossConfig, geometry=None, seed: int = 0,
+                 mirror_pairs: list[tuple[int, int]] = ()):
         super().__init__()
         self.cfg = cfg
+        if cfg.asymmetry > 0 and not mirror_pairs:
+            raise ValueError("loss.asymmetry > 0 needs the channels' mirror pairs")
+        left, right = zip(*mirror_pairs) if mirror_pairs else ((), ())
+        self.register_buffer("pair_left", torch.tensor(left, dtype=torch.long), persistent=False)
+        self.register_buffer("pair_right", torch.tensor(right, dtype=torch.long), persistent=False)
         self.geometry = geometry if cfg.vertex > 0 else None
         if cfg.vertex > 0 and geometry is None:
             raise ValueError("loss.vertex > 0 needs a face geometry")
@@ -60,6 +71,12 @@ class VQLoss(nn.Module):
                                                  reduction="none"), vel_mask)
         total = c.param * param + c.velocity * velocity + c.commitment * commitment
         logs = {"param": param.item(), "velocity": velocity.item(), "commit": commitment.item()}
+        if c.asymmetry > 0:
+            def lopsided(x: Tensor) -> Tensor:
+                return x[..., self.pair_left] - x[..., self.pair_right]
+            asymmetry = _masked_mean((lopsided(recon) - lopsided(target)).pow(2), mask)
+            total = total + c.asymmetry * asymmetry
+            logs["asymmetry"] = asymmetry.item()
         if self.geometry is not None:
             ids = self.vertex_ids
             v_pred = self.geometry.vertices(denormalize(recon), vertex_ids=ids)

@@ -75,7 +75,9 @@ class TokenizerTask:
         self.val_motions = split_motions(dd["validation"], dc.max_val_samples)
         self.geometry = FaceGeometry.for_format(first.format.name, first.channels, rig=rig,
                                                 flame_model=flame_model)
-        self.loss_fn = VQLoss(cfg.loss, self.geometry, seed=cfg.train.seed).to(accelerator.device)
+        self.loss_fn = VQLoss(cfg.loss, self.geometry, seed=cfg.train.seed,
+                              mirror_pairs=first.format.mirror_pairs(first.channels)
+                              ).to(accelerator.device)
 
     def param_groups(self, tc) -> list[dict]:
         return [{"params": list(self.model.parameters())}]

@@ -49,3 +49,14 @@ def test_invalid_layouts_refused():
         Motion(np.zeros((2, 61)), 0, ARKIT61, ARKIT61.channels)
     with pytest.raises(TdmmError):
         get_format("smplx")
+
+
+def test_mirror_pairs_are_the_left_right_channels_whose_difference_is_lopsidedness():
+    pairs = {(ARKIT61.channels[i], ARKIT61.channels[j]) for i, j in ARKIT61.mirror_pairs()}
+    assert ("eyeBlinkLeft", "eyeBlinkRight") in pairs
+    assert ("browOuterUpLeft", "browOuterUpRight") in pairs
+    assert ("leftEyePitch", "rightEyePitch") in pairs
+    # yaw flips sign under mirroring: left minus right is gaze direction, not lopsidedness
+    assert not any("Yaw" in a for a, _ in pairs)
+    assert not any("cheekPuff" in (a + b) for a, b in pairs)
+    assert len(pairs) == len({a for a, _ in pairs} | {b for _, b in pairs}) // 2

@@ -29,3 +29,22 @@ def test_a_mostly_resting_channel(kind, best):
 def test_param_loss_is_checked():
     with pytest.raises(TdmmError, match="loss.param_loss"):
         VQConfig.from_dict({"loss": {"param_loss": "l2"}})
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_asymmetry_term_tells_a_half_closed_pair_from_a_wink(weight):
+    # target: a wink (left 1, right 0). A: both half shut, what a tokenizer learns first. B: the
+    # same parameter error, but lopsided the right way. Only the asymmetry term tells them apart.
+    cfg = LossConfig(vertex=0.0, velocity=0.0, commitment=0.0, asymmetry=weight)
+    loss = VQLoss(cfg, mirror_pairs=[(0, 1)])
+    target = torch.tensor([[[1.0, 0.0, 0.3]] * 2])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    symmetric = torch.tensor([[[0.5, 0.5, 0.3]] * 2])
+    lopsided = torch.tensor([[[1.5, 0.5, 0.3]] * 2])
+    (a, _), (b, _) = (loss(target, r, mask, torch.zeros(()), lambda x: x) for r in (symmetric, lopsided))
+    assert a.item() == pytest.approx(b.item() + weight * 1.0)   # (0 - 1)² over one pair
+
+
+def test_asymmetry_needs_mirror_pairs():
+    with pytest.raises(ValueError, match="mirror pairs"):
+        VQLoss(LossConfig(vertex=0.0, asymmetry=1.0))
