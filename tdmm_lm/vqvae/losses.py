@@ -47,8 +47,8 @@ class VQLoss(nn.Module):
                  mirror_pairs: list[tuple[int, int]] = ()):
         super().__init__()
         self.cfg = cfg
-        if cfg.asymmetry > 0 and not mirror_pairs:
-            raise ValueError("loss.asymmetry > 0 needs the channels' mirror pairs")
+        # a format without left/right channels (FLAME's expression coefficients) has no pairs:
+        # the term is then 0 and the loss the same as without it
         left, right = zip(*mirror_pairs) if mirror_pairs else ((), ())
         self.register_buffer("pair_left", torch.tensor(left, dtype=torch.long), persistent=False)
         self.register_buffer("pair_right", torch.tensor(right, dtype=torch.long), persistent=False)
@@ -71,7 +71,7 @@ class VQLoss(nn.Module):
                                                  reduction="none"), vel_mask)
         total = c.param * param + c.velocity * velocity + c.commitment * commitment
         logs = {"param": param.item(), "velocity": velocity.item(), "commit": commitment.item()}
-        if c.asymmetry > 0:
+        if c.asymmetry > 0 and len(self.pair_left):
             def lopsided(x: Tensor) -> Tensor:
                 return x[..., self.pair_left] - x[..., self.pair_right]
             asymmetry = _masked_mean((lopsided(recon) - lopsided(target)).pow(2), mask)

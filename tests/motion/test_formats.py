@@ -60,3 +60,9 @@ def test_mirror_pairs_are_the_left_right_channels_whose_difference_is_lopsidedne
     assert not any("Yaw" in a for a, _ in pairs)
     assert not any("cheekPuff" in (a + b) for a, b in pairs)
     assert len(pairs) == len({a for a, _ in pairs} | {b for _, b in pairs}) // 2
+
+
+def test_flame_expression_coefficients_have_no_mirror_pairs():
+    # the tokenizer's asymmetry term is then no term at all (tests/vqvae/test_losses.py)
+    assert FLAME.mirror_pairs() == []
+

@@ -45,6 +45,10 @@ def test_asymmetry_term_tells_a_half_closed_pair_from_a_wink(weight):
     assert a.item() == pytest.approx(b.item() + weight * 1.0)   # (0 - 1)² over one pair
 
 
-def test_asymmetry_needs_mirror_pairs():
-    with pytest.raises(ValueError, match="mirror pairs"):
-        VQLoss(LossConfig(vertex=0.0, asymmetry=1.0))
+def test_asymmetry_without_mirror_pairs_is_no_term():
+    # FLAME's expression coefficients have no left/right channels: the same loss as without it
+    target, recon = torch.zeros(1, 2, 3), torch.ones(1, 2, 3)
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    losses = [VQLoss(LossConfig(vertex=0.0, asymmetry=w))(target, recon, mask, torch.zeros(()),
+                                                           lambda x: x)[0].item() for w in (0.0, 1.0)]
+    assert losses[0] == losses[1]
