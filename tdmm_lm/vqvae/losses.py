@@ -72,9 +72,9 @@ class VQLoss(nn.Module):
         total = c.param * param + c.velocity * velocity + c.commitment * commitment
         logs = {"param": param.item(), "velocity": velocity.item(), "commit": commitment.item()}
         if c.asymmetry > 0 and len(self.pair_left):
-            def lopsided(x: Tensor) -> Tensor:
-                return x[..., self.pair_left] - x[..., self.pair_right]
-            asymmetry = _masked_mean((lopsided(recon) - lopsided(target)).pow(2), mask)
+            error = recon - target        # (rL - rR) - (tL - tR) = eL - eR
+            asymmetry = _masked_mean((error[..., self.pair_left] - error[..., self.pair_right]).pow(2),
+                                     mask)
             total = total + c.asymmetry * asymmetry
             logs["asymmetry"] = asymmetry.item()
         if self.geometry is not None:
