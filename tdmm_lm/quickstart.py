@@ -168,13 +168,24 @@ class Quickstart:
         save_dataset_dict(tokenize_dataset(load_dataset_dict(str(self.corpus)), tok), str(self.codes))
 
     def encode_prompts(self) -> None:
-        """The L2M half's MiniLM word features of every prompt, while the tokenizer trains."""
+        """The L2M half's MiniLM word features of every prompt, while the tokenizer trains, and
+        from the same pass the baselines' sentence vectors (their mean: MiniLM's own pooling),
+        which MDM would otherwise spend minutes of its stage encoding again."""
+        from tdmm_lm.baselines.config import BaselineConfig
+        from tdmm_lm.baselines.train import text_bank
+        from tdmm_lm.data.schema import load_dataset_dict
         from tdmm_lm.lm.config import LMConfig
         from tdmm_lm.lm.train import write_feature_file
+        from tdmm_lm.text_encoder import DEFAULT
 
         self.text_features.parent.mkdir(parents=True, exist_ok=True)
-        write_feature_file(self.preset.lm_l2m.load(LMConfig, {
-            "l2m.feature_file": str(self.text_features)}), str(self.corpus))
+        lm_cfg = self.preset.lm_l2m.load(LMConfig, {"l2m.feature_file": str(self.text_features)})
+        features = write_feature_file(lm_cfg, str(self.corpus))
+        dd = load_dataset_dict(str(self.corpus))
+        for stage in (self.preset.mdm, self.preset.t2m_gpt):
+            cfg = stage.load(BaselineConfig, {})
+            if cfg.text_encoder == lm_cfg.l2m.text_features == DEFAULT:   # mean-pooled: shareable
+                text_bank(cfg, dd, "cpu", encode=features.sentence_vectors)
 
     def train_lm_m2l(self) -> None:
         self._train_lm(self.preset.lm, self.lm_m2l, "lm")

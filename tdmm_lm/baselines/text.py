@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -46,7 +46,10 @@ class TextBank:
 
     @classmethod
     def build(cls, encoder_name: str, texts: Iterable[str], *, device: str | None = None,
-              cache_dir: str | Path | None = None) -> TextBank:
+              cache_dir: str | Path | None = None,
+              encode: Callable[[list[str]], torch.Tensor] | None = None) -> TextBank:
+        """``encode`` (texts → ``[N, dim]`` vectors of ``encoder_name``'s sentences) replaces
+        loading the encoder, for a caller that already holds the texts' features."""
         from safetensors.torch import load_file, save_file
 
         from tdmm_lm.text_encoder import TextEncoder
@@ -55,7 +58,8 @@ class TextBank:
         cache = Path(cache_dir) / f"{key}.safetensors" if cache_dir is not None else None
         if cache is not None and cache.is_file():
             return cls(unique, load_file(str(cache))["vectors"])
-        vectors = encode_texts(TextEncoder.load(encoder_name, device), unique)
+        vectors = (encode(unique) if encode is not None
+                   else encode_texts(TextEncoder.load(encoder_name, device), unique))
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # atomic: parallel runs never read half a file

@@ -85,12 +85,15 @@ def model_device(model) -> torch.device:
     return next(model.parameters()).device
 
 
-def text_bank(cfg: BaselineConfig, dd, device):
+def text_bank(cfg: BaselineConfig, dd, device, encode=None):
+    """The sentence vectors of every training and validation prompt (cached on disk; ``encode``:
+    ``TextBank.build``'s)."""
     from tdmm_lm.baselines.data import split_texts
     from tdmm_lm.baselines.text import TextBank, default_cache_dir
     texts = [t for split, more in (("train", cfg.data.reworded), ("validation", 0))
              for ts in split_texts(dd[split], more) for t in ts]
-    return TextBank.build(cfg.text_encoder, texts, device=device, cache_dir=default_cache_dir())
+    return TextBank.build(cfg.text_encoder, texts, device=device, cache_dir=default_cache_dir(),
+                          encode=encode)
 
 
 def train(cfg: BaselineConfig, *, progress: bool = True) -> Path:

@@ -171,6 +171,16 @@ class CachedFeatures:
         for idx in length_batches(todo, batch_size):
             self([todo[j] for j in idx])
 
+    def sentence_vectors(self, texts: Sequence[str], batch_size: int = ENCODE_BATCH) -> torch.Tensor:
+        """``[N, dim]`` unit-length means of each text's word features (CPU, float32): a
+        mean-pooling encoder's sentence vectors (all-MiniLM-L6-v2's ``encode_sentences``) to
+        float16 precision, without a second pass over texts already encoded."""
+        from tdmm_lm.text_encoder import mean_pool
+        self.prefill(texts, batch_size)
+        texts = list(texts)
+        return torch.cat([mean_pool(*self(texts[i:i + batch_size])).cpu()
+                          for i in range(0, len(texts), batch_size)])
+
     def save(self, path: str | Path) -> None:
         """The remembered features as one safetensors file (rows joined; texts and row
         lengths in its metadata), written atomically."""

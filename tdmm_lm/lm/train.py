@@ -219,10 +219,10 @@ def prompt_features(cfg: LMConfig, device, texts):
     return features, dim
 
 
-def write_feature_file(cfg: LMConfig, dataset: str) -> Path:
+def write_feature_file(cfg: LMConfig, dataset: str):
     """Encode the prompts of ``dataset``'s train and validation texts (it needs no codes yet)
     into ``cfg.l2m.feature_file`` ahead of a prefix run (the quickstart does it while the
-    tokenizer trains)."""
+    tokenizer trains); returns the ``CachedFeatures`` holding them."""
     from tdmm_lm.data.schema import load_dataset_dict, require_splits, require_texts
 
     if not cfg.l2m.feature_file:
@@ -236,8 +236,7 @@ def write_feature_file(cfg: LMConfig, dataset: str) -> Path:
     texts = [t for split in (dd["train"], val) for ts in split["texts"] for t in ts]
     if cfg.data.reworded:   # the training clips' extra prompts, as load_clips draws them
         texts += [t for ts in reworded_rows(dd["train"]["attributes"], cfg.data.reworded) for t in ts]
-    prompt_features(cfg, "cpu", texts)
-    return Path(cfg.l2m.feature_file)
+    return prompt_features(cfg, "cpu", texts)[0]
 
 
 def prefix_batch(clips, prefix, features, cfg: LMConfig, rng: np.random.Generator, batch_size: int,

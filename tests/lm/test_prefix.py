@@ -118,3 +118,23 @@ def test_features_saved_and_loaded_are_the_same_and_need_no_encoding(tmp_path):
     from tdmm_lm.errors import TdmmError
     with pytest.raises(TdmmError, match="not a word-feature file"):
         again.load(tmp_path / "bad.safetensors")
+
+
+def test_sentence_vectors_are_the_unit_mean_of_cached_words_without_encoding_again():
+    encoder = CountingEncoder()
+    cached = CachedFeatures(encoder)
+    cached.prefill(["a person smiles", "winks"])
+    vectors = cached.sentence_vectors(["winks", "a person smiles", "frowns twice"], batch_size=2)
+    assert encoder.encoded == ["winks", "a person smiles", "frowns twice"]   # each text once
+    feats, mask = CountingEncoder()(["a person smiles"])
+    expected = torch.nn.functional.normalize(feats[0][mask[0]].mean(0), dim=0)
+    torch.testing.assert_close(vectors[1], expected, atol=2e-3, rtol=0)      # stored as float16
+    assert vectors.shape == (3, 4) and vectors.dtype == torch.float32
+
+
+def test_sentence_vectors_match_minilms_own_sentence_embeddings():
+    from tdmm_lm.text_encoder import TextEncoder
+    encoder = TextEncoder.load()
+    texts = ["A person smiles softly.", "Someone winks their left eye twice, then frowns."]
+    pooled = CachedFeatures(encoder.encode_words).sentence_vectors(texts)
+    torch.testing.assert_close(pooled, encoder.encode_sentences(texts), atol=2e-3, rtol=0)
