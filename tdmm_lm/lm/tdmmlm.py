@@ -205,16 +205,32 @@ class TDMMLM:
         return self.vocab.to_text(self.vocab.coarse(codes, self.cfg.data.m2l_levels))
 
     def describe(self, motions: list[Motion], *, seed: int = 0) -> list[str]:
-        """One description per motion."""
-        spans = [self.motion_span(m) for m in motions]
-        return self._chat([chat_messages(s, DESCRIBE_QUESTIONS[0]) for s in spans], seed)
+        """One description per motion (a long one window by window: ``_by_window``)."""
+        return self._by_window(motions, lambda span: chat_messages(span, DESCRIBE_QUESTIONS[0]), seed)
 
     def answer(self, motion: Motion, question: str, history: list[tuple[str, str]] | None = None,
                *, seed: int = 0) -> str:
         """The answer to ``question`` about ``motion`` after earlier (question, answer) turns."""
         if not question.strip():
             raise TdmmError("the question is empty")
-        return self._chat([chat_messages(self.motion_span(motion), question, history or [])], seed)[0]
+        return self._by_window([motion], lambda span: chat_messages(span, question, history or []),
+                               seed)[0]
+
+    def _by_window(self, motions: list[Motion], conversation, seed: int) -> list[str]:
+        """The model's reply to ``conversation(motion span)`` for each motion. A motion longer
+        than ``generation.max_seconds`` (a whole take; the model learned from clips of a few
+        seconds and its context is finite) is read in equal windows of at most that length,
+        one line per window: ``"0.0-9.6 s: <reply>"``."""
+        from tdmm_lm.motion.ops import windows
+        cuts = [windows(m, self.cfg.generation.max_seconds) for m in motions]
+        replies = iter(self._chat([conversation(self.motion_span(piece))
+                                   for pieces in cuts for _, piece in pieces], seed))
+        out = []
+        for pieces in cuts:
+            lines = [(start, piece, next(replies)) for start, piece in pieces]
+            out.append(lines[0][2] if len(lines) == 1 else "\n".join(
+                f"{start:.1f}-{start + piece.duration:.1f} s: {text}" for start, piece, text in lines))
+        return out
 
     @torch.no_grad()
     def _chat(self, conversations: list[list[dict]], seed: int) -> list[str]:

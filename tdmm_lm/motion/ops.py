@@ -99,6 +99,21 @@ def crop(motion: Motion, start: int, length: int) -> Motion:
     return motion.replace(data=motion.data[start:start + length], meta=meta)
 
 
+def windows(motion: Motion, seconds: float) -> list[tuple[float, Motion]]:
+    """``(start_s, piece)`` of equal consecutive pieces of at most ``seconds`` each covering the
+    whole motion (one piece, the motion itself, when it fits): a long take cut into what a model
+    reads at once, with no short leftover at the end."""
+    if seconds <= 0:
+        raise TdmmError(f"windows need a positive length, got {seconds} s")
+    per_window = max(1, int(seconds * motion.fps))
+    count = -(-motion.num_frames // per_window)
+    if count <= 1:
+        return [(0.0, motion)]
+    length = -(-motion.num_frames // count)
+    return [(start / motion.fps, crop(motion, start, length))
+            for start in range(0, motion.num_frames, length)]
+
+
 def random_crop(data: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
     """A random window of ``length`` frames from ``data[T, D]`` (all of it when shorter)."""
     if len(data) <= length:

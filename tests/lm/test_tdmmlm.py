@@ -71,6 +71,20 @@ def test_describe_and_answer_return_text_without_motion_tokens(lm, real_take):
     assert isinstance(reply, str) and "<motion_" not in reply
 
 
+def test_a_motion_longer_than_the_model_reads_is_described_window_by_window(lm):
+    limit = lm.cfg.generation.max_seconds
+    long = random_motion(int(2.5 * limit * 30))           # 2.5 windows long: three equal windows
+    third = 2.5 * limit / 3
+    spans = [f"{k * third:.1f}-{(k + 1) * third:.1f}" for k in range(3)]
+    lines = lm.describe([long], seed=0)[0].split("\n")
+    assert [line.split(" s: ")[0] for line in lines] == spans
+    assert all(line.split(" s: ", 1)[1] and "<motion_" not in line for line in lines)
+    reply = lm.answer(long, "Which eye winks?")
+    assert reply.count("\n") == 2 and reply.startswith(f"{spans[0]} s: ")
+    short = random_motion(int(limit * 30))                # fits: one reply, no time span
+    assert not lm.describe([short], seed=0)[0].startswith("0.0-")
+
+
 def test_save_pretrained_round_trip(lm, tmp_path):
     lm.save_pretrained(tmp_path / "copy")
     again = TDMMLM.from_pretrained(str(tmp_path / "copy"))

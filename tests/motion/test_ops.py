@@ -5,7 +5,8 @@ from scipy.spatial.transform import Rotation
 
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion import ARKIT61, FLAME, Motion, flame_channels
-from tdmm_lm.motion.ops import Normalizer, crop, mirror, pad_batch, pad_to, random_crop, resample
+from tdmm_lm.motion.ops import (Normalizer, crop, mirror, pad_batch, pad_to, random_crop, resample,
+                                 windows)
 
 
 def arkit(frames=120, fps=60.0, seed=0):
@@ -76,6 +77,18 @@ def test_crop_and_random_crop():
     assert len(starts) == 1
     with pytest.raises(TdmmError):
         crop(m, -1, 3)
+
+
+def test_windows_cut_a_long_motion_into_equal_pieces_that_cover_it():
+    m = arkit(751, fps=30.0)                              # 25.03 s, 10 s windows
+    cuts = windows(m, 10.0)
+    assert [p.num_frames for _, p in cuts] == [251, 251, 249]
+    assert [round(s, 3) for s, _ in cuts] == [0.0, 8.367, 16.733]
+    np.testing.assert_array_equal(np.concatenate([p.data for _, p in cuts]), m.data)
+    assert windows(m, 30.0) == [(0.0, m)]                 # fits: the motion itself
+    assert len(windows(arkit(300, fps=30.0), 10.0)) == 1  # exactly 10 s fits too
+    with pytest.raises(TdmmError, match="positive"):
+        windows(m, 0.0)
 
 
 def test_normalizer_fit_floor_roundtrip(tmp_path):
