@@ -1,5 +1,6 @@
 """``tdmm-lm describe MOTION --model DIR [--question Q] [--gaps ...]``: Motion2Language.
-A take that ``--gaps split`` cuts into pieces gets one answer per piece."""
+A take that ``--gaps split`` cuts into pieces gets one answer per piece; a motion longer than the
+model reads at once (``generation.max_seconds``), one line per window (``TDMMLM.describe``)."""
 
 from __future__ import annotations
 
@@ -40,5 +41,8 @@ def run(args) -> int:
         print(said[0])
     else:
         for k, (m, text) in enumerate(zip(pieces, said), 1):
-            print(f"piece {k}/{len(pieces)} ({m.num_frames / m.fps:.1f} s): {text}")
+            head = f"piece {k}/{len(pieces)} ({m.num_frames / m.fps:.1f} s):"
+            # a piece longer than the model reads comes back one line per window: indent them
+            print(f"{head} {text}" if "\n" not in text else
+                  "\n".join([head, *(f"  {line}" for line in text.splitlines())]))
     return 0

@@ -1,5 +1,7 @@
 """``tdmm-lm describe`` and ``tdmm-lm generate`` (any generator folder), user errors."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -17,18 +19,24 @@ def test_describe_the_real_take(cli, tiny_lm_run, real_take):
 
 def test_describe_a_take_with_tracking_loss_piece_by_piece(cli, tiny_lm_run, real_take):
     """S88 loses tracking three times: refused by default (the error names --gaps), one answer
-    per piece with --gaps split, one for the whole take with --gaps fill."""
+    per piece with --gaps split, one for the whole take with --gaps fill (each one line per
+    window of what the model reads at once)."""
     take = real_take.parent / "alexdjulin_S88-001.csv"
     rc, _, err = cli("describe", take, "--model", tiny_lm_run)
     assert rc == 2 and "--gaps split" in err
     rc, out, err = cli("describe", take, "--model", tiny_lm_run, "--gaps", "split")
     assert rc == 0, err
     lines = out.strip().splitlines()
+    heads = [line for line in lines if not line.startswith("  ")]
     # three long losses make at least 4 pieces (split also cuts at the short gaps)
-    n = len(lines)
-    assert n >= 4 and all(line.startswith(f"piece {k}/{n} (") for k, line in enumerate(lines, 1))
+    n = len(heads)
+    assert n >= 4 and all(line.startswith(f"piece {k}/{n} (") for k, line in enumerate(heads, 1))
+    windows = [line for line in lines if line.startswith("  ")]
+    assert windows and all(re.match(r"  \d+\.\d-\d+\.\d s: ", line) for line in windows)
     rc, out, err = cli("describe", take, "--model", tiny_lm_run, "--gaps", "fill")
-    assert rc == 0 and len(out.strip().splitlines()) == 1, err
+    assert rc == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) > 1 and all(re.match(r"\d+\.\d-\d+\.\d s: ", line) for line in lines)
 
 
 @pytest.mark.parametrize("ext", [".csv", ".npz"])
