@@ -165,7 +165,8 @@ class GenerationSection:
     generate_temperature: float = 1.0   # motion sampling, as T2M-GPT
     top_k: int = 0                       # 0 = no top-k cut
     max_new_tokens: int = 96             # text answers
-    max_seconds: float = 10.0            # L2M length bound when no length is asked for
+    max_seconds: float = 10.0            # L2M length bound when no length is asked for; also the
+                                         # longest motion M2L reads at once (longer: by window)
 
     def validate(self) -> None:
         check(self.describe_temperature >= 0 and self.generate_temperature >= 0,
