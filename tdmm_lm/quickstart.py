@@ -1,7 +1,7 @@
 """``tdmm-lm quickstart [--out DIR] [--preset configs/presets/tiny.yaml]``: the whole pipeline on
 the embedded default.
 
-FaceScript corpus → motion tokenizer → tokenised dataset → TDMM-LM (its M2L and L2M halves
+FaceScript corpus (and its realism copy) → motion tokenizer → tokenised dataset → TDMM-LM (its M2L and L2M halves
 trained apart, then joined) → MDM and T2M-GPT → benchmark extractor → benchmark table (LM vs baselines vs ground truth vs random, with
 95% CIs) → rendered examples → ``REPORT.md``. Each stage writes into its own folder under
 ``--out`` and is skipped when its output already exists, so rerunning resumes where it stopped
@@ -30,6 +30,7 @@ from tdmm_lm.yaml_config import ConfigMixin, apply_overrides, from_mapping, load
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PRESET = "configs/presets/tiny.yaml"
 L2M_MARKER = "best/prefix/model.safetensors"   # what an l2m.train: prefix run leaves
+CORPUS_KEYS = {"num_samples", "seed", "realism_copy"}
 
 
 @dataclass
@@ -71,6 +72,10 @@ class Preset(ConfigMixin):
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise TdmmError(f"quickstart preset: workers must be >= 1, got {self.workers}")
+        unknown = set(self.corpus) - CORPUS_KEYS
+        if unknown:
+            raise TdmmError(f"quickstart preset: corpus: unknown key(s) {sorted(unknown)}; "
+                            f"use {sorted(CORPUS_KEYS)}")
         for name in ("vqvae", "lm", "lm_l2m", "mdm", "t2m_gpt", "extractor", "benchmark"):
             getattr(self, name).path()  # fail now, not after the first stages have trained
 
@@ -99,6 +104,7 @@ class Quickstart:
         self.rig = rig   # None: the resolved default, the packaged ICT-FaceKit face (rig_choice.py)
         o = self.out
         self.corpus, self.codes = o / "data" / "facescript", o / "data" / "facescript_codes"
+        self.corpus_realism = o / "data" / "facescript_realism"
         self.vq, self.lm = o / "vq", o / "lm"
         self.lm_m2l, self.lm_l2m = o / "lm_m2l", o / "lm_l2m"
         self.text_features = o / "text_features" / "words.safetensors"
@@ -112,10 +118,15 @@ class Quickstart:
     def stages(self) -> list[Stage]:
         corpus, codes = ("FaceScript corpus",), ("tokenised dataset",)
         models = ("TDMM-LM", "MDM", "T2M-GPT")
+        realism = (Stage("FaceScript realism copy", self.corpus_realism, self.make_realism_copy,
+                         DATASET),) if self.realism_copy else ()
+        tokenizer_data = corpus + tuple(s.name for s in realism)
         # listed in start order: when two stages are ready, the earlier (longer) one goes first
         return [
             Stage("FaceScript corpus", self.corpus, self.make_corpus, DATASET),
-            Stage("motion tokenizer", self.vq, self.train_tokenizer, MOTION_TOKENIZER, needs=corpus),
+            *realism,
+            Stage("motion tokenizer", self.vq, self.train_tokenizer, MOTION_TOKENIZER,
+                  needs=tokenizer_data),
             Stage("tokenised dataset", self.codes, self.tokenize, DATASET, needs=("motion tokenizer",)),
             Stage("TDMM-LM M2L", self.lm_m2l, self.train_lm_m2l, TDMM_LM, needs=codes),
             Stage("TDMM-LM L2M", self.lm_l2m, self.train_lm_l2m, marker=L2M_MARKER,
@@ -132,7 +143,19 @@ class Quickstart:
                   needs=models),
         ]
 
+    @property
+    def realism_copy(self) -> bool:
+        return bool(self.preset.corpus.get("realism_copy", False))
+
     def make_corpus(self) -> None:
+        self._synthesize(self.corpus)
+
+    def make_realism_copy(self) -> None:
+        """The corpus's scripts again with FaceScript's realism layer (resting offsets,
+        co-activation, gaze, tracking-level noise), for the tokenizer's training mix."""
+        self._synthesize(self.corpus_realism, "--realism")
+
+    def _synthesize(self, out: Path, *flags: str) -> None:
         from tdmm_lm.data.recipe import SkipLog, run_recipe
         from tdmm_lm.data.recipe_args import add_facescript_args, add_output_args, facescript_config
         from tdmm_lm.data.sources import facescript_info, facescript_rows
@@ -142,9 +165,9 @@ class Quickstart:
         add_facescript_args(parser)
         add_output_args(parser)
         c = self.preset.corpus
-        args = parser.parse_args(["--out", str(self.corpus), "--overwrite",
+        args = parser.parse_args(["--out", str(out), "--overwrite",
                                   "--num-samples", str(c.get("num_samples", 2000)),
-                                  "--seed", str(c.get("seed", 0))])
+                                  "--seed", str(c.get("seed", 0)), *flags])
         config = facescript_config(args)
         log = SkipLog(strict=True)
         info = facescript_info(config)
@@ -155,8 +178,12 @@ class Quickstart:
         from tdmm_lm.vqvae import VQConfig
         from tdmm_lm.vqvae.train import train
 
-        train(self.preset.vqvae.load(VQConfig, {"data.dataset": str(self.corpus),
-                                                "train.out": str(self.vq)}), rig=self.rig,
+        data = {"data.dataset": str(self.corpus)}
+        if self.realism_copy:   # the clean corpus stays primary: validation (best/) reads it
+            data = {"data.dataset": "", "data.datasets": [
+                {"path": str(self.corpus), "weight": 1.0},
+                {"path": str(self.corpus_realism), "weight": 1.0}]}
+        train(self.preset.vqvae.load(VQConfig, {**data, "train.out": str(self.vq)}), rig=self.rig,
               progress=self.progress)
 
     def tokenize(self) -> None:

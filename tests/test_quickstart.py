@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 MICRO = """\
 # tdmm-lm quickstart --preset (micro: the test's budget)
-corpus: {num_samples: 120, seed: 0}
+corpus: {num_samples: 120, seed: 0, realism_copy: true}
 vqvae: {config: configs/vqvae/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 8, model.width: 32, model.codebook_size: 64, model.code_dim: 16}}
 lm: {config: configs/lm/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 4, data.max_val_samples: 8}}
 lm_l2m: {config: configs/lm/tiny.yaml, overrides: {train.steps: 6, train.eval_every: 6, train.checkpoint_every: 6, train.batch_size: 4, data.max_val_samples: 8}}
@@ -35,7 +36,11 @@ def test_quickstart_runs_every_stage_then_resumes(tmp_path, cli):
     assert (out / "examples" / example["mp4"]).stat().st_size > 10_000
     assert f"examples/{example['png']}" in report and example["prompt"] in report
     timings = json.loads((out / "timings.json").read_text())
-    assert len(timings) == 13 and "wall clock" in timings     # 12 stages and the whole run
+    assert len(timings) == 14 and "wall clock" in timings     # 13 stages and the whole run
+    # the tokenizer trained on the clean corpus (primary: validation) and its realism copy
+    vq_data = yaml.safe_load((out / "vq" / "config.yaml").read_text())["data"]
+    assert [d["path"] for d in vq_data["datasets"]] == [str(out / "data" / "facescript"),
+                                                         str(out / "data" / "facescript_realism")]
     # two workers: stages overlapped, so the run took less than its stages one after another
     assert timings["wall clock"] < sum(v for k, v in timings.items() if k != "wall clock")
     assert "side by side" in stdout
@@ -43,7 +48,7 @@ def test_quickstart_runs_every_stage_then_resumes(tmp_path, cli):
 
     rc, stdout, err = cli("quickstart", "--out", out, "--preset", preset)
     assert rc == 0, err
-    assert stdout.count("done already") == 12
+    assert stdout.count("done already") == 13
 
 
 def test_quickstart_preset_errors(tmp_path, cli):
@@ -55,6 +60,10 @@ def test_quickstart_preset_errors(tmp_path, cli):
     missing.write_text(MICRO.replace("configs/lm/tiny.yaml", "configs/lm/nope.yaml"))
     rc, _, err = cli("quickstart", "--out", tmp_path / "o2", "--preset", missing)
     assert rc == 2 and "configs/lm/nope.yaml" in err
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(MICRO.replace("realism_copy: true", "realism: true"))
+    rc, _, err = cli("quickstart", "--out", tmp_path / "o3", "--preset", typo)
+    assert rc == 2 and "corpus: unknown key(s) ['realism']" in err
 
 
 @pytest.mark.slow
