@@ -1,8 +1,8 @@
 """``tdmm-lm quickstart [--out DIR] [--preset configs/presets/tiny.yaml]``: the whole pipeline on
 the embedded default.
 
-FaceScript corpus (and its realism copy) → motion tokenizer → tokenised dataset → TDMM-LM (its M2L and L2M halves
-trained apart, then joined) → MDM and T2M-GPT → benchmark extractor → benchmark table (LM vs baselines vs ground truth vs random, with
+FaceScript corpus (and its realism copy) → motion tokenizer → tokenised dataset → TDMM-LM
+(its M2L and L2M halves trained apart, then joined) → MDM and T2M-GPT → benchmark extractor → benchmark table (LM vs baselines vs ground truth vs random, with
 95% CIs) → rendered examples → ``REPORT.md``. Each stage writes into its own folder under
 ``--out`` and is skipped when its output already exists, so rerunning resumes where it stopped
 (and the trainers resume inside a stage from their ``last/`` checkpoint).
