@@ -17,7 +17,7 @@ How a take is cut:
    is lowest, into pieces of at most ``max_seconds``.
 
 The detectors then see each clip's blendshapes as their rise above the TAKE's median
-(``above_take_rest``), not the clip's own low percentile: real faces rest away from 0.
+(``motion.ops.above_rest``), not the clip's own low percentile: real faces rest away from 0.
 
 Every clip's text is marked automatic: ``attributes`` holds ``caption_source: "auto"``, the
 describer, the detector evidence (each named event with its peak and margin over its
@@ -38,6 +38,7 @@ from tdmm_lm.data.recipe import DatasetInfo, SkipLog
 from tdmm_lm.data.sources import motion_row, take_pieces
 from tdmm_lm.motion.gaps import GapPolicy
 from tdmm_lm.motion.io import SUFFIXES
+from tdmm_lm.motion.ops import above_rest, resting_face
 from tdmm_lm.motion.types import Motion
 
 # HEAD_WEIGHT and ACTIVE_RANGE were chosen on FaceScript seed 7 (120 clips joined into takes;
@@ -106,19 +107,6 @@ def _cut(act: np.ndarray, s: int, e: int, lo: int, hi: int) -> list[tuple[int, i
         pieces.append((s, cut))
         s = cut
     return pieces + [(s, e)]
-
-
-def above_take_rest(clip: Motion, rest: np.ndarray) -> Motion:
-    """A copy of ``clip`` whose blendshapes are their rise above the take's resting level
-    ``rest [52]`` (clipped at 0), for the detectors only (the saved motion stays raw).
-
-    The detectors take a channel's 5th percentile within the clip as its rest, which misreads a
-    real face that rests away from 0 and dips to 0 briefly: alexdjulin_S07 rests with eyeLookUp
-    and eyeWide near 0.4 and drops both to 0 in every blink, so every clip "looked up". The take's
-    median is its rest (faces rest most of a take); falls below it are not FaceScript actions."""
-    data = clip.data.copy()
-    data[:, :D._NB] = np.clip(data[:, :D._NB] - rest, 0.0, None)
-    return clip.replace(data=data)
 
 
 def event_margin(event: D.Event) -> float:
@@ -195,8 +183,13 @@ def _take_rows(path: Path, suffix: str, motion: Motion, piece: dict[str, Any], l
         log.skip(name, "no activity above the take's resting level")
         return
     clips = [motion.replace(data=motion.data[s:e]) for s, e in spans]
-    rest = np.median(motion.data[:, :D._NB], axis=0)
-    seen = [above_take_rest(c, rest) for c in clips]
+    # the detectors take a channel's 5th percentile within the clip as its rest, which misreads a
+    # face that rests away from 0 and dips briefly: alexdjulin_S07 rests with eyeLookUp and eyeWide
+    # near 0.4 and drops both to 0 in every blink, so every clip "looked up". The detectors see
+    # the rise above the take's resting face instead (the saved motion stays raw); head motion
+    # they measure against the clip's own rest already.
+    rest = resting_face(motion)
+    seen = [above_rest(c, rest, rotations=False) for c in clips]
     for k, (clip, view, (s, e), events) in enumerate(zip(clips, seen, spans, D.detect_many(seen))):
         where = f"{name}#{s / motion.fps:.2f}-{e / motion.fps:.2f}s"
         result = caption(view, events)

@@ -1,4 +1,4 @@
-"""``tdmm-lm describe MOTION --model DIR [--question Q] [--gaps ...]``: Motion2Language.
+"""``tdmm-lm describe MOTION --model DIR [--question Q] [--calibrate] [--gaps ...]``: Motion2Language.
 A take that ``--gaps split`` cuts into pieces gets one answer per piece; a motion longer than the
 model reads at once (``generation.max_seconds``), one line per window (``TDMMLM.describe``)."""
 
@@ -12,6 +12,11 @@ def register(sub) -> None:
     p.add_argument("motion", help="Live Link Face CSV, FLAME or motion .npz")
     p.add_argument("--model", required=True, help="TDMM-LM run folder or hub repo id")
     p.add_argument("--question", help="ask this instead of asking for a description")
+    p.add_argument("--calibrate", action="store_true",
+                   help="read an ARKit take relative to its resting face (each channel's median "
+                        "over the file), like Live Link Face's neutral-pose calibration: for real "
+                        "takes whose face rests away from 0; not for a short clip held in one "
+                        "expression")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="torch device (default: CPU)")
     from tdmm_lm.motion.gaps import add_gap_args
@@ -32,6 +37,9 @@ def run(args) -> int:
     policy = policy_from_args(args)       # fail on a bad file before loading the model
     pieces = (load_pieces(args.motion, gaps=policy) if args.gaps == "split"
               else [load(args.motion, gaps=policy)])
+    if args.calibrate:
+        from tdmm_lm.motion.ops import calibrate
+        pieces = calibrate(pieces)
     lm = TDMMLM.from_pretrained(args.model, device=check_device(args.device))
     if args.question is not None:
         said = [lm.answer(m, args.question, seed=args.seed) for m in pieces]
@@ -46,3 +54,4 @@ def run(args) -> int:
             print(f"{head} {text}" if "\n" not in text else
                   "\n".join([head, *(f"  {line}" for line in text.splitlines())]))
     return 0
+

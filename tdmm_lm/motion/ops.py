@@ -1,5 +1,5 @@
 """Array operations on motion: resampling, a model's input layout, crop/pad with masks,
-normalisation, mirroring."""
+normalisation, the resting face, mirroring."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from tdmm_lm.atomic import atomic_write_text
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.limits import check_limit
-from tdmm_lm.motion.formats import get_format
+from tdmm_lm.motion.formats import ARKIT_BLENDSHAPES, get_format
 from tdmm_lm.motion.types import Motion
 
 STD_FLOOR = 1e-3  # channels that barely move (tongueOut) must not blow up after normalising
@@ -217,6 +217,41 @@ class Normalizer:
         import torch  # only when given tensors
         return (torch.as_tensor(self.mean, device=data.device, dtype=data.dtype),
                 torch.as_tensor(self.std, device=data.device, dtype=data.dtype))
+
+
+# ---- resting face -----------------------------------------------------------------------------
+
+def resting_face(motion: Motion) -> np.ndarray:
+    """Each channel's median over ``motion`` ``[C]``: a take's resting face.
+
+    Real performers rest away from 0 (a resting mouth stretch, squint or upward gaze of 0.1-0.4 in
+    the shared takes) and a take is mostly rest, so its median is its neutral pose. A short clip
+    held in one expression for most of its length is not a take: its median is the expression."""
+    return np.median(motion.data, axis=0).astype(np.float32)
+
+
+def above_rest(motion: Motion, rest: np.ndarray, *, rotations: bool = True) -> Motion:
+    """``motion`` relative to the resting face ``rest [C]`` (``resting_face``), the way Live Link
+    Face's neutral-pose calibration reads a performer: ARKit blendshapes become their rise above
+    rest (clipped at 0: a fall below rest is no action), and with ``rotations`` the head and eye
+    angles their offset from it. Only ``arkit61`` motion: FLAME parameters already rest at 0."""
+    if motion.format.name != "arkit61":
+        raise TdmmError(f"resting-face calibration needs arkit61 motion, got {motion.format.name}")
+    if np.shape(rest) != (motion.data.shape[1],):
+        raise TdmmError(f"resting face has {np.size(rest)} values, the motion "
+                        f"{motion.data.shape[1]} channels")
+    nb = len(ARKIT_BLENDSHAPES)
+    data = motion.data.copy()
+    data[:, :nb] = np.clip(data[:, :nb] - rest[:nb], 0.0, None)
+    if rotations:
+        data[:, nb:] = data[:, nb:] - rest[nb:]
+    return motion.replace(data=data)
+
+
+def calibrate(pieces: list[Motion]) -> list[Motion]:
+    """The pieces of one take (``load_pieces``), each relative to the whole take's resting face."""
+    rest = resting_face(pieces[0].replace(data=np.concatenate([m.data for m in pieces])))
+    return [above_rest(m, rest) for m in pieces]
 
 
 # ---- mirroring --------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ def test_describe_the_real_take(cli, tiny_lm_run, real_take):
     assert out2 == out and "<motion_" not in out                  # greedy and text only
     rc, out, err = cli("describe", real_take, "--model", tiny_lm_run, "--question", "Which eye winks?")
     assert rc == 0, err
+    rc, out, err = cli("describe", real_take, "--model", tiny_lm_run, "--calibrate")
+    assert rc == 0 and out.strip(), err
 
 
 def test_describe_a_take_with_tracking_loss_piece_by_piece(cli, tiny_lm_run, real_take):

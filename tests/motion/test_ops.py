@@ -5,8 +5,8 @@ from scipy.spatial.transform import Rotation
 
 from tdmm_lm.errors import TdmmError
 from tdmm_lm.motion import ARKIT61, FLAME, Motion, flame_channels
-from tdmm_lm.motion.ops import (Normalizer, crop, mirror, pad_batch, pad_to, random_crop, resample,
-                                 windows)
+from tdmm_lm.motion.ops import (Normalizer, above_rest, calibrate, crop, mirror, pad_batch, pad_to,
+                                 random_crop, resample, resting_face, windows)
 
 
 def arkit(frames=120, fps=60.0, seed=0):
@@ -147,3 +147,42 @@ def test_mirror_flame_rotations_and_refusal():
     s = np.diag([-1.0, 1.0, 1.0])
     r = Rotation.from_rotvec(m.data[0, 53:56]).as_matrix()
     np.testing.assert_allclose(Rotation.from_rotvec(mm.data[0, 53:56]).as_matrix(), s @ r @ s, atol=1e-6)
+
+
+def resting_performer(frames=300, fps=30.0):
+    """A face resting with mouthStretchLeft at 0.3 and head pitch 0.1 rad, smiling (mouthSmileLeft
+    to 0.9 over a rest of 0.2) for the middle fifth, with a dip of the stretch to 0 in one blink."""
+    data = np.zeros((frames, 61), np.float32)
+    stretch, smile, pitch = (ARKIT61.channels.index(c) for c in
+                             ("mouthStretchLeft", "mouthSmileLeft", "headPitch"))
+    data[:, stretch], data[:, smile], data[:, pitch] = 0.3, 0.2, 0.1
+    data[120:180, smile] = 0.9
+    data[40:45, stretch] = 0.0
+    data[200:210, pitch] = 0.25
+    return Motion(data, fps, ARKIT61, ARKIT61.channels), stretch, smile, pitch
+
+
+def test_above_rest_reads_a_performer_relative_to_the_resting_face():
+    motion, stretch, smile, pitch = resting_performer()
+    rest = resting_face(motion)
+    assert rest[stretch] == pytest.approx(0.3) and rest[smile] == pytest.approx(0.2)
+    out = above_rest(motion, rest)
+    assert np.allclose(out.data[:, stretch], 0.0)                 # rest, and the dip below it
+    assert out.data[150, smile] == pytest.approx(0.7) and out.data[0, smile] == pytest.approx(0.0)
+    assert out.data[205, pitch] == pytest.approx(0.15) and out.data[0, pitch] == pytest.approx(0.0)
+    assert np.allclose(above_rest(motion, rest, rotations=False).data[:, pitch], motion.data[:, pitch])
+    assert motion.data[0, stretch] == pytest.approx(0.3)          # the input is not changed
+
+
+def test_calibrate_uses_the_whole_take_and_refuses_what_it_cannot_read():
+    motion, stretch, smile, _ = resting_performer()
+    pieces = [crop(motion, 0, 100), crop(motion, 100, 100), crop(motion, 200, 100)]
+    # the middle piece alone smiles for most of its length: its own median would erase the smile
+    assert np.median(pieces[1].data[:, smile]) == pytest.approx(0.9)
+    calibrated = calibrate(pieces)
+    assert [p.num_frames for p in calibrated] == [100, 100, 100]
+    assert calibrated[1].data[50, smile] == pytest.approx(0.7)
+    with pytest.raises(TdmmError, match="needs arkit61 motion"):
+        above_rest(flame(), np.zeros(len(flame().channels)))
+    with pytest.raises(TdmmError, match="resting face has 3 values"):
+        above_rest(motion, np.zeros(3))
