@@ -39,6 +39,9 @@ def run(args) -> int:
               else [load(args.motion, gaps=policy)])
     if args.calibrate:
         from tdmm_lm.motion.ops import calibrate
+        if pieces[0].format.name != "arkit61":
+            raise TdmmError(f"{args.motion}: --calibrate reads ARKit takes (Live Link Face CSV), "
+                            f"this file holds {pieces[0].format.name} motion")
         pieces = calibrate(pieces)
     lm = TDMMLM.from_pretrained(args.model, device=check_device(args.device))
     if args.question is not None:
@@ -54,4 +57,3 @@ def run(args) -> int:
             print(f"{head} {text}" if "\n" not in text else
                   "\n".join([head, *(f"  {line}" for line in text.splitlines())]))
     return 0
-

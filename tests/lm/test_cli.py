@@ -19,6 +19,16 @@ def test_describe_the_real_take(cli, tiny_lm_run, real_take):
     assert rc == 0 and out.strip(), err
 
 
+def test_describe_calibrate_refuses_flame_motion(cli, tiny_lm_run, tmp_path):
+    from tdmm_lm.motion import FLAME, Motion, flame_channels, save
+    channels = flame_channels(50)
+    path = save(Motion(np.zeros((30, len(channels)), np.float32), 30.0, FLAME, channels),
+                tmp_path / "flame.npz")
+    rc, _, err = cli("describe", path, "--model", tiny_lm_run, "--calibrate")
+    assert rc == 2 and "flame.npz: --calibrate reads ARKit takes" in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
 def test_describe_a_take_with_tracking_loss_piece_by_piece(cli, tiny_lm_run, real_take):
     """S88 loses tracking three times: refused by default (the error names --gaps), one answer
     per piece with --gaps split, one for the whole take with --gaps fill (each one line per
