@@ -35,7 +35,7 @@ FPS, SECONDS = 30.0, 4.0
 
 def clips(per_take: int, calibrate: bool = False) -> list[tuple[str, object]]:
     """``(name, motion)`` of ``per_take`` evenly spaced 4 s clips from each take's pieces; with
-    ``calibrate``, relative to the piece's resting face (``tdmm-lm describe --calibrate``)."""
+    ``calibrate``, relative to the take's resting face (``tdmm-lm describe --calibrate``)."""
     out = []
     for path in sorted(TAKES.glob("*.csv")):
         pieces = load_pieces(path)
