@@ -33,21 +33,22 @@ TAKES = Path(__file__).resolve().parents[2] / ".." / "shared" / "assets" / "live
 FPS, SECONDS = 30.0, 4.0
 
 
-def clips(per_take: int, calibrate: bool = False) -> list[tuple[str, object]]:
-    """``(name, motion)`` of ``per_take`` evenly spaced 4 s clips from each take's pieces; with
-    ``calibrate``, relative to the take's resting face (``tdmm-lm describe --calibrate``)."""
+def clips(per_take: int) -> list[tuple[str, object, object]]:
+    """``(name, as captured, calibrated)`` of ``per_take`` evenly spaced 4 s clips from each
+    take's pieces; calibrated = relative to the take's resting face (``describe --calibrate``)."""
     out = []
     for path in sorted(TAKES.glob("*.csv")):
         pieces = load_pieces(path)
-        for k, piece in enumerate(calibrate_take(pieces) if calibrate else pieces):
-            motion = resample(piece, FPS)
+        for k, (piece, calibrated) in enumerate(zip(pieces, calibrate_take(pieces))):
+            motion, calibrated = resample(piece, FPS), resample(calibrated, FPS)
             n = int(SECONDS * FPS)
             if motion.num_frames < n:
                 continue
             starts = np.linspace(0, motion.num_frames - n, per_take).astype(int)
             for s in sorted(set(starts.tolist())):
                 name = f"{path.stem}#{k} {s / FPS:.1f}-{(s + n) / FPS:.1f} s"
-                out.append((name, motion.replace(data=motion.data[s:s + n])))
+                out.append((name, motion.replace(data=motion.data[s:s + n]),
+                            calibrated.replace(data=calibrated.data[s:s + n])))
     return out
 
 
@@ -75,17 +76,17 @@ def main() -> None:
     p.add_argument("--out", default="eval/results/lm_real_takes")
     args = p.parse_args()
 
-    raw, calibrated = clips(args.per_take), clips(args.per_take, calibrate=True)
+    cut = clips(args.per_take)
     lm = load_generator(args.model)
-    said_raw = lm.describe([m for _, m in raw], seed=0)
-    said_cal = lm.describe([m for _, m in calibrated], seed=0)
-    views = [m for _, m in calibrated]   # the detectors read the rise above the take's rest
+    said_raw = lm.describe([raw for _, raw, _ in cut], seed=0)
+    views = [cal for _, _, cal in cut]   # the LM's calibrated input; the detectors read it too
+    said_cal = lm.describe(views, seed=0)
     rules = build_describer("rule-based").describe(views, seed=0)
     rows = []
-    for (name, m), a, b, r, view in zip(calibrated, said_raw, said_cal, rules, views):
+    for name, a, b, r, view in zip([c[0] for c in cut], said_raw, said_cal, rules, views):
         top = dominant(view)
         rows.append({"clip": name, "tdmm_lm": a, "tdmm_lm_calibrated": b, "rule_based": r,
-                     "dominant": list(top) if top else None, "evidence": evidence(m),
+                     "dominant": list(top) if top else None, "evidence": evidence(view),
                      "named": bool(top) and names_action(a, (top[0], None)),
                      "named_calibrated": bool(top) and names_action(b, (top[0], None))})
     judged = [r for r in rows if r["dominant"]]

@@ -42,11 +42,12 @@ def main() -> None:
         seconds = time.perf_counter() - start
         scores = {k: None if v is None else round(v, 3)
                   for k, v in attribute_correctness(said, test["attributes"]).items()}
+        examples = [{"ref": r, "out": o} for o, r in list(zip(said, test["text"]))[:4]]
         print(model, scores)
-        for out, ref in list(zip(said, test["text"]))[:4]:
-            print(f"  ref: {ref}\n  out: {out}")
+        for e in examples:
+            print(f"  ref: {e['ref']}\n  out: {e['out']}")
         rows.append({"model": model, **scores, "describe_seconds": round(seconds, 1),
-                     "examples": [{"ref": r, "out": o} for o, r in list(zip(said, test["text"]))[:4]]})
+                     "examples": examples})
     if args.out:
         from tdmm_lm.provenance import write_result
 

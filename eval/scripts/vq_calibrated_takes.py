@@ -29,7 +29,7 @@ import torch
 from real_takes import load_takes
 from tdmm_lm.geometry import FaceGeometry
 from tdmm_lm.geometry.metrics import vertex_error
-from tdmm_lm.motion.ops import above_rest, resting_face
+from tdmm_lm.motion.ops import above_rest, take_resting_face
 from tdmm_lm.provenance import write_result
 from tdmm_lm.vqvae import MotionTokenizer
 
@@ -47,13 +47,17 @@ def reconstruct(tok, motion, rest: np.ndarray | None):
     return data
 
 
-def errors(geometry, motion, recon: np.ndarray, rest: np.ndarray) -> dict[str, float]:
-    """Relative vertex error of ``recon`` against ``motion`` (the frames both have), from the
-    neutral face and from the take's resting face."""
+def vertices(geometry, data: np.ndarray):
+    """``data [T, C]`` (or one frame ``[C]``) → ``[1, T, V, 3]`` through the rig."""
+    x = torch.as_tensor(data, dtype=torch.float32)
+    return geometry.vertices(x[None] if x.ndim == 2 else x[None, None])
+
+
+def errors(geometry, target, recon: np.ndarray, rest_face) -> dict[str, float]:
+    """Relative vertex error of ``recon`` against the take's vertices ``target`` (the frames both
+    have), from the neutral face and from the take's resting face ``rest_face [V, 3]``."""
     n = len(recon)
-    target = geometry.vertices(torch.as_tensor(motion.data[:n], dtype=torch.float32)[None])
-    pred = geometry.vertices(torch.as_tensor(recon, dtype=torch.float32)[None])
-    rest_face = geometry.vertices(torch.as_tensor(rest, dtype=torch.float32)[None, None])[0, 0]
+    target, pred = target[:, :n], vertices(geometry, recon)
     face = {"face": geometry.regions["face"]}
     kw = {"mm_per_unit": geometry.mm_per_unit, "regions": face}
     from_neutral = vertex_error(pred, target, neutral=geometry.neutral_vertices(), **kw)["face"]
@@ -81,8 +85,7 @@ def main() -> None:
     pieces = defaultdict(list)
     for name, motion in takes:
         pieces[name.split("#")[0]].append(motion)
-    rests = {base: resting_face(ms[0].replace(data=np.concatenate([m.data for m in ms])))
-             for base, ms in pieces.items()}
+    rests = {base: take_resting_face(ms) for base, ms in pieces.items()}
     results: dict[str, dict] = {}
     lines = [f"# {TITLE}", "", __doc__.split("\n\n", 2)[2].strip(), "",
              "| tokenizer | take | frames | as captured: from neutral | from rest | "
@@ -93,9 +96,10 @@ def main() -> None:
         rows = {}
         for name, motion in takes:
             rest = rests[name.split("#")[0]]
-            rows[name] = {reading: errors(geometry, motion,
+            target, rest_face = vertices(geometry, motion.data), vertices(geometry, rest)[0, 0]
+            rows[name] = {reading: errors(geometry, target,
                                           reconstruct(tok, motion, None if reading == READINGS[0]
-                                                      else rest), rest)
+                                                      else rest), rest_face)
                           for reading in READINGS}
         frames = {n: r[READINGS[0]]["frames"] for n, r in rows.items()}
         total = sum(frames.values())

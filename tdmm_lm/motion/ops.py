@@ -248,9 +248,14 @@ def above_rest(motion: Motion, rest: np.ndarray, *, rotations: bool = True) -> M
     return motion.replace(data=data)
 
 
+def take_resting_face(pieces: list[Motion]) -> np.ndarray:
+    """The resting face (``resting_face``) of a take cut into ``pieces`` (``load_pieces``)."""
+    return resting_face(pieces[0].replace(data=np.concatenate([m.data for m in pieces])))
+
+
 def calibrate(pieces: list[Motion]) -> list[Motion]:
     """The pieces of one take (``load_pieces``), each relative to the whole take's resting face."""
-    rest = resting_face(pieces[0].replace(data=np.concatenate([m.data for m in pieces])))
+    rest = take_resting_face(pieces)
     return [above_rest(m, rest) for m in pieces]
 
 
